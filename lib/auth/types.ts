@@ -1,0 +1,95 @@
+/**
+ * The auth provider interface: every way of deciding "who is this user and where
+ * does the mailbox live" (auth_http, built-in static users, later a cache or Redis
+ * in front of them) implements {@link AuthProvider}.
+ * @module
+ */
+
+/** Mail protocols mailproxy speaks. */
+export type MailProtocol = "imap" | "pop3" | "smtp";
+
+/** The Auth-Method values of the nginx auth_http protocol. */
+export type AuthMethod = "plain" | "apop" | "cram-md5" | "external" | "none";
+
+/** TLS facts about the client connection (filled from issue 7 on). */
+export interface ClientTlsInfo {
+  protocol?: string;
+  cipher?: string;
+  verify?: string;
+  subject?: string;
+  issuer?: string;
+  serial?: string;
+  fingerprint?: string;
+  certPem?: string;
+}
+
+/** Addresses learned from a PROXY protocol header (spec §2.1). */
+export interface ProxyProtocolInfo {
+  srcAddr: string;
+  srcPort: number;
+  dstAddr: string;
+  dstPort: number;
+}
+
+/** One authentication attempt. `user`, `pass` and `salt` are binary strings (one char per byte). */
+export interface AuthRequest {
+  protocol: MailProtocol;
+  method: AuthMethod;
+  user: string;
+  pass: string;
+  /** `<RANDOM.UNIXTIME@server_name>` without CRLF, for apop/cram-md5. */
+  salt?: string;
+  /** 1 for the first credentials of the session, +1 per new submission. */
+  attempt: number;
+  /** Client address without port (IPv6 without brackets, `unix:` for UNIX sockets). */
+  clientIp: string;
+  clientPort: number;
+  /** SMTP only: resolved host name or `[UNAVAILABLE]` / `[TEMPUNAVAIL]`. */
+  clientHost?: string;
+  proxyProtocol?: ProxyProtocolInfo;
+  /** SMTP `none` only: HELO argument, full MAIL and RCPT lines. */
+  smtp?: { helo: string; from: string; to: string };
+  tls?: ClientTlsInfo;
+  /** Session id, for logs of the provider. Never sent to auth_http (nginx does not). */
+  sessionId: string;
+}
+
+/** Where to send the user, and as whom. */
+export interface AuthOk {
+  status: "ok";
+  /** Backend IP address (IPv4 dotted quad or bare IPv6). */
+  server: string;
+  port: number;
+  /** Replacement login / password towards the backend (Auth-User / Auth-Pass). */
+  user?: string;
+  pass?: string;
+}
+
+/** The user is refused: the message goes to the client. */
+export interface AuthFail {
+  status: "fail";
+  message: string;
+  /** Seconds to wait before replying; 0 = reply and close. */
+  wait: number;
+  /** SMTP only: replaces `535 5.7.0`. */
+  errorCode?: string;
+}
+
+/** The auth exchange itself broke: the client gets the internal-error line. */
+export interface AuthError {
+  status: "error";
+  /** For the log; must not contain secrets. */
+  reason: string;
+}
+
+/** The outcome of {@link AuthProvider.authenticate}. */
+export type AuthResult = AuthOk | AuthFail | AuthError;
+
+/** Decides logins. Implementations must never throw; failures are {@link AuthError}. */
+export interface AuthProvider {
+  /** A short name for logs and metrics (`http`, `static`). */
+  readonly name: string;
+  authenticate(request: AuthRequest, signal?: AbortSignal): Promise<AuthResult>;
+  /** Releases sockets or timers held by the provider. */
+  close?(): void;
+}

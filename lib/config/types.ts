@@ -1,0 +1,148 @@
+/**
+ * The validated, resolved configuration: what the rest of mailproxy consumes.
+ * Keys keep the TOML (= nginx directive) names; durations are milliseconds and
+ * sizes are bytes. Produced by `load.ts` from TOML; never built by hand elsewhere
+ * except in tests.
+ * @module
+ */
+
+import type { MailProtocol } from "../auth/types.ts";
+
+/** One `listen` entry (spec §1.3). */
+export interface ListenSpec {
+  /** The text as written, for messages and the status view. */
+  raw: string;
+  transport: "tcp" | "unix";
+  /** tcp: IP literal (`0.0.0.0` for `*` or a bare port, `::` for `[::]`); unix: socket path. */
+  host: string;
+  /** tcp only; 0 for unix. */
+  port: number;
+  ssl: boolean;
+  proxy_protocol: boolean;
+  backlog?: number;
+  rcvbuf?: number;
+  sndbuf?: number;
+  ipv6only?: boolean;
+  bind?: boolean;
+  /** `true`, `false`, or idle/interval (ms) and count. */
+  so_keepalive?: boolean | { idle?: number; interval?: number; count?: number };
+}
+
+/** Parsed `auth_http` URL. */
+export interface AuthHttpUrl {
+  raw: string;
+  transport: "tcp" | "unix";
+  /** tcp: host as written (IPv6 with brackets); unix: the socket path. */
+  host: string;
+  port: number;
+  /** Request URI including any query string; `/` when absent. */
+  uri: string;
+  /** Value of the `Host:` header (host without port; `localhost` for unix). */
+  hostHeader: string;
+}
+
+/** Everything a `[[server]]` table resolves to after inheritance from the mail level. */
+export interface ServerConfig {
+  /** 0-based position among `[[server]]` tables. */
+  index: number;
+  /** 1-based line of the `[[server]]` header in the config file, for messages. */
+  line: number;
+  protocol: MailProtocol;
+  listen: ListenSpec[];
+
+  // core
+  server_name: string;
+  timeout: number;
+  max_errors: number;
+  resolver: string[] | false;
+  resolver_timeout: number;
+
+  // auth
+  /** Which provider decides logins: `http` (auth_http) or `static` (built-in users). */
+  auth: "http" | "static";
+  auth_http: AuthHttpUrl | null;
+  /** Extra request headers, in config order. */
+  auth_http_header: [string, string][];
+  auth_http_pass_client_cert: boolean;
+  auth_http_timeout: number;
+
+  // proxy
+  proxy_buffer: number;
+  proxy_pass_error_message: boolean;
+  proxy_protocol: "off" | "v1" | "v2";
+  proxy_smtp_auth: boolean;
+  proxy_timeout: number;
+  xclient: boolean;
+
+  // protocols
+  imap_auth: string[];
+  imap_capabilities: string[];
+  imap_client_buffer: number;
+  pop3_auth: string[];
+  pop3_capabilities: string[];
+  pop3_client_buffer: number;
+  smtp_auth: string[];
+  smtp_capabilities: string[];
+  smtp_client_buffer: number;
+  smtp_greeting_delay: number;
+
+  // TLS towards clients
+  starttls: "off" | "on" | "only";
+  ssl_certificate: string[];
+  ssl_certificate_key: string[];
+  ssl_password_file: string | null;
+  ssl_protocols: string[];
+  ssl_ciphers: string;
+  ssl_prefer_server_ciphers: boolean;
+  ssl_session_cache: string;
+  ssl_session_tickets: boolean;
+  ssl_session_timeout: number;
+  ssl_verify_client: "off" | "on" | "optional" | "optional_no_ca";
+  ssl_verify_depth: number;
+  ssl_client_certificate: string | null;
+  ssl_trusted_certificate: string | null;
+  ssl_crl: string | null;
+
+  // realip
+  set_real_ip_from: string[];
+}
+
+/** A built-in user of the `static` auth provider. */
+export interface StaticUser {
+  name: string;
+  /** PHC-style hash made by `mailproxy hash-password` (`$scrypt$…`). */
+  password: string;
+  /** Backend per protocol (`host:port`), falling back to `[static_auth].backend`. */
+  backend: Partial<Record<MailProtocol, { host: string; port: number }>>;
+}
+
+/** The `[static_auth]` table. */
+export interface StaticAuthConfig {
+  backend: Partial<Record<MailProtocol, { host: string; port: number }>>;
+  users: StaticUser[];
+}
+
+/** The `[admin]` table. */
+export interface AdminConfig {
+  listen: ListenSpec | null;
+  /** Bearer token required on every request when set. */
+  token: string | null;
+}
+
+/** The `[log]` table. */
+export interface LogConfig {
+  level: "debug" | "info" | "warning" | "error";
+  format: "text" | "json";
+}
+
+/** The whole resolved configuration. */
+export interface Config {
+  /** Absolute path of the file it came from. */
+  file: string;
+  servers: ServerConfig[];
+  admin: AdminConfig;
+  log: LogConfig;
+  static_auth: StaticAuthConfig;
+  /** Non-fatal findings (deprecated or no-op keys), shown by --check and logged at start. */
+  warnings: string[];
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the real servers and clients the integration tests and benchmarks drive:
+# Dovecot (IMAP/POP3/LMTP), Postfix, nginx with the mail module, curl, swaks, openssl.
+# Idempotent: packages already present are skipped. Needs root (apt-get) on Debian.
+set -euo pipefail
+
+need=()
+for pkg in dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix nginx libnginx-mod-mail curl swaks openssl python3 ca-certificates; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "install_lab: missing packages ${need[*]} and not root; install them with apt-get" >&2
+  exit 1
+fi
+echo "install_lab: installing ${need[*]}" >&2
+# Debian's maintainer scripts try to start the daemons; there is no init system here, and the
+# tests start private instances anyway, so forbid service starts during the install.
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+chmod +x /usr/sbin/policy-rc.d
+trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+export DEBIAN_FRONTEND=noninteractive
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+echo "postfix postfix/mailname string localhost" | debconf-set-selections
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
