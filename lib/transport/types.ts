@@ -27,6 +27,8 @@ export interface Conn {
   close(): void;
   /** Disables Nagle (small replies leave at once). */
   setNoDelay(on: boolean): void;
+  /** Sets the read buffer bounds (e.g. the protocol's client buffer once the protocol is known). */
+  setReadSizing(sizing: ReadSizing): void;
 }
 
 /** Options of a listener. */

@@ -1,0 +1,42 @@
+/**
+ * Serves a fetch handler on the runtime's own HTTP server (Deno.serve / Bun.serve).
+ * @module
+ */
+
+/** A running HTTP server. */
+export interface HttpServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+type Handler = (request: Request) => Response | Promise<Response>;
+
+interface BunLike {
+  serve(options: { hostname: string; port: number; fetch: Handler }): { port: number; stop(force?: boolean): void };
+}
+
+/** Starts serving `handler` on hostname:port. */
+export function serveHttp(hostname: string, port: number, handler: Handler): Promise<HttpServer> {
+  const bun = (globalThis as { Bun?: BunLike }).Bun;
+  if (bun) {
+    const server = bun.serve({ hostname, port, fetch: handler });
+    return Promise.resolve({
+      port: server.port,
+      close: () => {
+        server.stop(true);
+        return Promise.resolve();
+      },
+    });
+  }
+  return new Promise((resolve, reject) => {
+    try {
+      const server = Deno.serve({
+        hostname,
+        port,
+        onListen: (addr) => resolve({ port: (addr as Deno.NetAddr).port, close: () => server.shutdown() }),
+      }, handler);
+    } catch (err) {
+      reject(err);
+    }
+  });
+}

@@ -1,0 +1,121 @@
+/**
+ * The command line: `mailproxy [--config FILE] [--check]`, `mailproxy hash-password`,
+ * `--version`, `--help`. User errors print one clear line each, never a stack trace.
+ * @module
+ */
+
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { checkPortsFree, loadConfigFile, summarizeConfig } from "../config/mod.ts";
+import { getLogger, setupLogging } from "../log/mod.ts";
+import { Mailproxy } from "../server/mailproxy.ts";
+import { runtimeVersion, transport } from "../transport/mod.ts";
+import { concat } from "../util/bytes.ts";
+import { VERSION } from "../version.ts";
+import { runHashPassword } from "./hash_password.ts";
+
+const HELP = `mailproxy ${VERSION} — IMAP, POP3 and SMTP proxy
+
+Usage:
+  mailproxy [--config FILE]          run the proxy (default config: mailproxy.toml)
+  mailproxy --check [--config FILE]  validate the config and print a summary (exit 1 on errors)
+  mailproxy hash-password            read a password on stdin, print a hash for [[static_auth.user]]
+  mailproxy --version                print the version
+  mailproxy --help                   this text
+
+Signals: SIGTERM/SIGINT stop accepting and drain sessions.
+`;
+
+/** Output channels, replaceable in tests. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const stdio: CliIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+/** Runs the CLI; resolves with the exit code (the proxy itself resolves only when stopped). */
+export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
+  if (argv[0] === "hash-password") {
+    return await runHashPassword(argv.slice(1), {
+      readStdin,
+      write: io.out,
+      isTty: Boolean(process.stdin.isTTY),
+    });
+  }
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: "string", short: "c", default: "mailproxy.toml" },
+        check: { type: "boolean", short: "t", default: false },
+        version: { type: "boolean", short: "v", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    io.err(`mailproxy: ${err instanceof Error ? err.message : String(err)}\nTry "mailproxy --help".\n`);
+    return 2;
+  }
+  if (values.help) {
+    io.out(HELP);
+    return 0;
+  }
+  if (values.version) {
+    io.out(`mailproxy ${VERSION} (${runtimeVersion()})\n`);
+    return 0;
+  }
+
+  const loaded = await loadConfigFile(values.config!);
+  if (!loaded.ok) {
+    for (const line of loaded.errors) io.err(`${line}\n`);
+    io.err(`mailproxy: configuration file ${values.config} test failed\n`);
+    return 1;
+  }
+  const config = loaded.config;
+  if (values.check) {
+    const busy = await checkPortsFree(config);
+    if (busy.length > 0) {
+      for (const line of busy) io.err(`${line}\n`);
+      io.err(`mailproxy: configuration file ${values.config} test failed\n`);
+      return 1;
+    }
+    io.out(summarizeConfig(config));
+    return 0;
+  }
+
+  setupLogging(config.log);
+  const log = getLogger(["mailproxy", "main"]);
+  for (const w of config.warnings) log.warn("{warning}", { warning: w });
+  const proxy = new Mailproxy(config, transport);
+  try {
+    await proxy.start();
+  } catch (err) {
+    io.err(`mailproxy: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  log.info("mailproxy {version} ({runtime}) started", { version: VERSION, runtime: runtimeVersion() });
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info("{signal}: stopping, draining sessions", { signal });
+      proxy.stop(10_000).then(() => resolve(0), () => resolve(1));
+    };
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
+  });
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Uint8Array);
+  return new TextDecoder().decode(concat(chunks));
+}

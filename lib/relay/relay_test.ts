@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { denoTransport } from "../transport/deno.ts";
+import { nodeNetTransport } from "../transport/node_net.ts";
+import type { Conn, Transport } from "../transport/types.ts";
+import { relay } from "./relay.ts";
+
+/** A connected pair (a, b) over loopback through the given transport. */
+async function pair(t: Transport): Promise<[Conn, Conn, () => void]> {
+  const listener = await t.listen({ transport: "tcp", hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as { port: number }).port;
+  const [a, b] = await Promise.all([t.connect("127.0.0.1", port), listener.accept()]);
+  return [a, b!, () => listener.close()];
+}
+
+async function readAll(conn: Conn): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  while (true) {
+    const chunk = await conn.read();
+    if (chunk === null) break;
+    parts.push(chunk.slice());
+    size += chunk.length;
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function pattern(size: number, seed: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+for (const [name, t] of [["deno", denoTransport], ["node:net", nodeNetTransport]] as const) {
+  Deno.test(`relay (${name}): bytes are exact both ways, client half-close passes on`, async () => {
+    const [user, clientSide, closeL1] = await pair(t);
+    const [backendSide, mailbox, closeL2] = await pair(t);
+    const up = pattern(3_000_000, 1);
+    const down = pattern(5_000_000, 2);
+    const done = relay(clientSide, backendSide, { proxyTimeout: 10_000 });
+    // The mailbox reads everything the user sends, then answers and closes.
+    const mailboxWork = (async () => {
+      const got = await readAll(mailbox);
+      await mailbox.write(down);
+      mailbox.close();
+      return got;
+    })();
+    const userWork = (async () => {
+      await user.write(up);
+      await user.closeWrite();
+      return await readAll(user);
+    })();
+    const [gotUp, gotDown, result] = await Promise.all([mailboxWork, userWork, done]);
+    assert.deepEqual(gotUp, up);
+    assert.deepEqual(gotDown, down);
+    assert.equal(result.end, "closed");
+    assert.equal(result.upstreamBytes, up.length);
+    assert.equal(result.downstreamBytes, down.length);
+    user.close();
+    closeL1();
+    closeL2();
+  });
+
+  Deno.test(`relay (${name}): idle client past proxy_timeout ends the session`, async () => {
+    const [user, clientSide, closeL1] = await pair(t);
+    const [backendSide, mailbox, closeL2] = await pair(t);
+    const started = Date.now();
+    const result = await relay(clientSide, backendSide, { proxyTimeout: 200 });
+    assert.equal(result.end, "timeout");
+    assert.ok(Date.now() - started >= 190);
+    assert.equal(await user.read(), null, "client connection is closed");
+    assert.equal(await mailbox.read(), null, "backend connection is closed");
+    user.close();
+    mailbox.close();
+    closeL1();
+    closeL2();
+  });
+
+  Deno.test(`relay (${name}): abort closes both sides`, async () => {
+    const [user, clientSide, closeL1] = await pair(t);
+    const [backendSide, mailbox, closeL2] = await pair(t);
+    const ac = new AbortController();
+    const done = relay(clientSide, backendSide, { proxyTimeout: 10_000, signal: ac.signal });
+    await user.write(new TextEncoder().encode("a1 NOOP\r\n"));
+    const first = await mailbox.read();
+    assert.equal(new TextDecoder().decode(first!), "a1 NOOP\r\n");
+    ac.abort("kicked");
+    const result = await done;
+    assert.equal(result.end, "aborted");
+    assert.equal(await user.read(), null);
+    user.close();
+    mailbox.close();
+    closeL1();
+    closeL2();
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * The live sessions of this process: what the admin API lists and can end.
+ * @module
+ */
+
+import type { MailProtocol } from "../auth/types.ts";
+
+/** One session as the admin API shows it. */
+export interface SessionInfo {
+  id: string;
+  protocol: MailProtocol;
+  /** Index of the `[[server]]` it came in on. */
+  server: number;
+  client: string;
+  listen: string;
+  /** Login once known (display form). */
+  user?: string;
+  /** `ip:port` once chosen. */
+  backend?: string;
+  state: "pre-auth" | "auth" | "backend-login" | "relay";
+  startedAt: number;
+  bytesUp: number;
+  bytesDown: number;
+}
+
+/** A registered session: its info plus the way to end it. */
+export interface SessionEntry {
+  readonly info: SessionInfo;
+  readonly abort: AbortController;
+}
+
+let counter = 0;
+
+/** Short unique session ids: time-ordered base36 plus a per-process counter. */
+export function newSessionId(): string {
+  counter = (counter + 1) % 1_679_616;
+  return Date.now().toString(36) + counter.toString(36).padStart(4, "0");
+}
+
+/** Tracks live sessions. */
+export class SessionRegistry {
+  readonly #sessions = new Map<string, SessionEntry>();
+
+  /** Adds a session; returns its entry. */
+  add(info: SessionInfo): SessionEntry {
+    const entry = { info, abort: new AbortController() };
+    this.#sessions.set(info.id, entry);
+    return entry;
+  }
+
+  /** Forgets a finished session. */
+  remove(id: string): void {
+    this.#sessions.delete(id);
+  }
+
+  /** All live sessions. */
+  list(): SessionInfo[] {
+    return [...this.#sessions.values()].map((e) => e.info);
+  }
+
+  /** Number of live sessions per protocol. */
+  countByProtocol(): Record<MailProtocol, number> {
+    const out: Record<MailProtocol, number> = { imap: 0, pop3: 0, smtp: 0 };
+    for (const e of this.#sessions.values()) out[e.info.protocol]++;
+    return out;
+  }
+
+  /** Ends one session; false if unknown. */
+  kill(id: string, reason = "killed by admin"): boolean {
+    const e = this.#sessions.get(id);
+    if (!e) return false;
+    e.abort.abort(reason);
+    return true;
+  }
+
+  /** Ends every session (shutdown). */
+  killAll(reason: string): void {
+    for (const e of this.#sessions.values()) e.abort.abort(reason);
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * The session driver: runs one client connection through the phases of spec §2
+ * (greeting, pre-auth commands, auth, backend login, relay), doing the I/O,
+ * timers and auth calls that the sans-I/O protocol machines ask for.
+ * @module
+ */
+
+import type { AuthOk, AuthProvider, AuthRequest, AuthResult } from "../auth/types.ts";
+import type { ListenSpec, ServerConfig } from "../config/types.ts";
+import { getLogger } from "../log/mod.ts";
+import type { MailproxyMetrics } from "../metrics/mailproxy_metrics.ts";
+import { clientBufferSize, createFrontend } from "../protocols/mod.ts";
+import type { Credentials, Frontend } from "../protocols/types.ts";
+import { relay } from "../relay/relay.ts";
+import { addressIp, addressPort, formatAddress, formatHostPort } from "../transport/address.ts";
+import type { Conn, Transport } from "../transport/types.ts";
+import { binaryForDisplay } from "../util/bytes.ts";
+import { Deadline } from "./deadline.ts";
+import { newSessionId, type SessionEntry, type SessionRegistry } from "./registry.ts";
+
+/** What a session needs from the process around it. */
+export interface SessionDeps {
+  transport: Transport;
+  auth: AuthProvider;
+  metrics: MailproxyMetrics;
+  registry: SessionRegistry;
+}
+
+const EMPTY = new Uint8Array(0);
+/** Reads start this small: most pre-auth commands and idle sessions need no more. */
+const MIN_READ = 1024;
+
+/** Why a session ended, for the log and the sessions metric. */
+class SessionEnd extends Error {
+  constructor(readonly reason: string, readonly outcome: string) {
+    super(reason);
+  }
+}
+
+/** Runs one client session to its end. Never throws. */
+export async function runSession(
+  client: Conn,
+  server: ServerConfig,
+  listen: ListenSpec,
+  deps: SessionDeps,
+): Promise<void> {
+  const id = newSessionId();
+  const log = getLogger(["mailproxy", "session"]).with({ session: id });
+  const protocol = server.protocol;
+  const labels = { server: String(server.index), protocol };
+  const clientText = formatAddress(client.remoteAddr);
+  deps.metrics.connectionsAccepted.inc(labels);
+  deps.metrics.connectionsActive.add(labels, 1);
+  const entry = deps.registry.add({
+    id,
+    protocol,
+    server: server.index,
+    client: clientText,
+    listen: listen.raw,
+    state: "pre-auth",
+    startedAt: Date.now(),
+    bytesUp: 0,
+    bytesDown: 0,
+  });
+  const onAbort = () => client.close();
+  entry.abort.signal.addEventListener("abort", onAbort);
+  log.info("client {client} connected to {listen}", { client: clientText, listen: listen.raw });
+
+  let outcome = "closed";
+  try {
+    client.setNoDelay(true);
+    client.setReadSizing({ min: Math.min(MIN_READ, clientBufferSize(server)), max: clientBufferSize(server) });
+    const frontend = createFrontend(server, { secure: listen.ssl });
+    const logged = await preAuth(client, frontend, server, entry, deps, log);
+    if (logged) {
+      entry.abort.signal.removeEventListener("abort", onAbort);
+      outcome = await proxy(client, frontend, server, entry, deps, log, logged);
+    } else outcome = "pre-auth";
+  } catch (err) {
+    if (err instanceof SessionEnd) {
+      log.info("{reason}", { reason: err.reason });
+      outcome = err.outcome;
+    } else {
+      log.error("session failed: {error}", { error: err instanceof Error ? err.message : String(err) });
+      outcome = "error";
+    }
+  } finally {
+    client.close();
+    entry.abort.signal.removeEventListener("abort", onAbort);
+    deps.registry.remove(id);
+    deps.metrics.connectionsActive.add(labels, -1);
+    deps.metrics.sessionsDone.inc({ protocol, end: outcome });
+  }
+}
+
+type Logger = ReturnType<typeof getLogger>;
+
+interface LoggedIn {
+  ok: AuthOk;
+  credentials: Credentials;
+}
+
+/** Greeting and commands until the auth provider says where to go; null if the session ended. */
+async function preAuth(
+  client: Conn,
+  frontend: Frontend,
+  server: ServerConfig,
+  entry: SessionEntry,
+  deps: SessionDeps,
+  log: Logger,
+): Promise<LoggedIn | null> {
+  const deadline = new Deadline(server.timeout, () => client.close());
+  try {
+    await client.write(frontend.greeting());
+    deadline.start();
+    let attempt = 0;
+    while (true) {
+      const step = frontend.step();
+      if (step === null) {
+        const data = await client.read();
+        if (data === null) {
+          if (deadline.expired) log.info("client timed out");
+          else if (entry.abort.signal.aborted) log.info("session ended: {why}", { why: entry.abort.signal.reason });
+          else log.info("client closed connection");
+          return null;
+        }
+        frontend.receive(data);
+        continue;
+      }
+      switch (step.kind) {
+        case "send":
+          await client.write(step.data);
+          break;
+        case "close":
+          if (step.data) await client.write(step.data);
+          log.info("{reason}", { reason: step.reason });
+          return null;
+        case "starttls":
+          // TLS arrives with the TLS issue; until then config validation keeps
+          // starttls off, so reaching this is an internal error, not a crash.
+          await client.write(frontend.internalError());
+          log.error("STARTTLS requested but TLS is not available in this build");
+          return null;
+        case "auth": {
+          deadline.stop();
+          attempt++;
+          entry.info.state = "auth";
+          const credentials = step.credentials;
+          entry.info.user = binaryForDisplay(credentials.user);
+          const result = await authenticate(client, server, credentials, attempt, entry, deps, log);
+          if (entry.abort.signal.aborted) return null;
+          if (result.status === "ok") return { ok: result, credentials };
+          if (result.status === "error") {
+            await client.write(frontend.internalError());
+            return null;
+          }
+          if (result.wait > 0) await sleep(result.wait * 1000, entry.abort.signal);
+          if (entry.abort.signal.aborted) return null;
+          const reply = frontend.authFailed(result);
+          if (reply.kind === "close") {
+            if (reply.data) await client.write(reply.data);
+            return null;
+          }
+          if (reply.kind === "send") await client.write(reply.data);
+          entry.info.state = "pre-auth";
+          deadline.start();
+          break;
+        }
+      }
+    }
+  } catch (err) {
+    if (deadline.expired) log.info("client timed out");
+    else log.info("client connection error: {error}", { error: err instanceof Error ? err.message : String(err) });
+    return null;
+  } finally {
+    deadline.stop();
+  }
+}
+
+/** Asks the auth provider, with metrics and logs; applies the checks every provider shares (spec §3.4). */
+async function authenticate(
+  client: Conn,
+  server: ServerConfig,
+  credentials: Credentials,
+  attempt: number,
+  entry: SessionEntry,
+  deps: SessionDeps,
+  log: Logger,
+): Promise<AuthResult> {
+  const request: AuthRequest = {
+    protocol: server.protocol,
+    method: credentials.method,
+    user: credentials.user,
+    pass: credentials.pass,
+    salt: credentials.salt,
+    attempt,
+    clientIp: addressIp(client.remoteAddr),
+    clientPort: addressPort(client.remoteAddr),
+    smtp: credentials.smtp,
+    sessionId: entry.info.id,
+  };
+  const started = performance.now();
+  let result = await deps.auth.authenticate(request, entry.abort.signal);
+  deps.metrics.authDuration.observe({ provider: deps.auth.name }, (performance.now() - started) / 1000);
+  if (result.status === "ok" && result.pass === undefined && server.protocol !== "smtp" &&
+    (credentials.method === "apop" || credentials.method === "cram-md5" || credentials.method === "external")) {
+    result = { status: "error", reason: `auth ${deps.auth.name} did not send password` };
+  }
+  const user = binaryForDisplay(credentials.user);
+  const labels = { protocol: server.protocol, method: credentials.method };
+  switch (result.status) {
+    case "ok":
+      deps.metrics.logins.inc({ ...labels, result: "ok" });
+      log.info('login "{user}" accepted by {provider}, backend {backend}', {
+        user,
+        provider: deps.auth.name,
+        backend: formatHostPort(result.server, result.port),
+      });
+      break;
+    case "fail":
+      deps.metrics.logins.inc({ ...labels, result: "failed" });
+      log.info('client login failed: "{message}", login "{user}"', { message: result.message, user });
+      break;
+    case "error":
+      deps.metrics.logins.inc({ ...labels, result: "error" });
+      deps.metrics.authErrors.inc({ provider: deps.auth.name });
+      log.error('auth failed for login "{user}": {reason}', { user, reason: result.reason });
+      break;
+  }
+  return result;
+}
+
+/** Backend connect and login, then relay. Returns the session outcome. */
+async function proxy(
+  client: Conn,
+  frontend: Frontend,
+  server: ServerConfig,
+  entry: SessionEntry,
+  deps: SessionDeps,
+  log: Logger,
+  { ok, credentials }: LoggedIn,
+): Promise<string> {
+  const backendName = formatHostPort(ok.server, ok.port);
+  entry.info.backend = backendName;
+  entry.info.state = "backend-login";
+  if (ok.user !== undefined) entry.info.user = binaryForDisplay(ok.user);
+  const started = performance.now();
+  let backend: Conn | null = null;
+  let timedOut = false;
+  // The backend login runs under the same `timeout` as the pre-auth phase (spec §5.1).
+  const timer = setTimeout(() => {
+    timedOut = true;
+    backend?.close();
+    client.close();
+  }, server.timeout);
+  const onAbort = () => {
+    backend?.close();
+    client.close();
+  };
+  entry.abort.signal.addEventListener("abort", onAbort);
+  const fail = async (stage: string, why: string, toClient: Uint8Array) => {
+    deps.metrics.backendFailures.inc({ backend: backendName, stage });
+    log.error("backend {backend} {stage} failed: {why}", { backend: backendName, stage, why });
+    try {
+      await client.write(toClient);
+    } catch {
+      // The client is gone; nothing more to tell it.
+    }
+    throw new SessionEnd(`session ended before relay (${stage})`, `backend-${stage}`);
+  };
+  try {
+    try {
+      backend = await deps.transport.connect(ok.server, ok.port, { min: MIN_READ, max: server.proxy_buffer });
+    } catch (err) {
+      await fail("connect", timedOut ? "timed out" : errorText(err), frontend.internalError());
+    }
+    const upstream = backend!;
+    upstream.setNoDelay(true);
+    const login = frontend.backendLogin(ok, credentials);
+    let done: Uint8Array | null = null;
+    while (done === null) {
+      let data: Uint8Array | null;
+      try {
+        data = await upstream.read();
+      } catch (err) {
+        data = null;
+        if (!timedOut) await fail("login", `read error: ${errorText(err)}`, login.internalError());
+      }
+      if (data === null) {
+        await fail("login", timedOut ? "upstream timed out" : "upstream closed connection", login.internalError());
+      }
+      let step = login.receive(data!);
+      while (step !== null) {
+        if (step.kind === "send") {
+          await upstream.write(step.data);
+          step = login.receive(EMPTY);
+        } else if (step.kind === "fail") {
+          await fail("login", step.log, step.toClient);
+        } else {
+          done = step.toClient;
+          break;
+        }
+      }
+    }
+    clearTimeout(timer);
+    deps.metrics.backendLoginDuration.observe({ backend: backendName }, (performance.now() - started) / 1000);
+    await client.write(done);
+    const pipelined = frontend.takePipelined();
+    if (pipelined.length > 0) await upstream.write(pipelined);
+    log.info("client logged in, upstream {backend}", { backend: backendName });
+    entry.info.state = "relay";
+    entry.abort.signal.removeEventListener("abort", onAbort);
+    const proto = server.protocol;
+    const result = await relay(client, upstream, {
+      proxyTimeout: server.proxy_timeout,
+      signal: entry.abort.signal,
+      onUpstream: (n) => {
+        entry.info.bytesUp += n;
+        deps.metrics.bytesRelayed.inc({ protocol: proto, direction: "upstream" }, n);
+      },
+      onDownstream: (n) => {
+        entry.info.bytesDown += n;
+        deps.metrics.bytesRelayed.inc({ protocol: proto, direction: "downstream" }, n);
+      },
+    });
+    log.info("proxied session done: {detail}, {up} bytes up, {down} bytes down, {seconds}s", {
+      detail: result.detail,
+      up: result.upstreamBytes,
+      down: result.downstreamBytes,
+      seconds: ((Date.now() - entry.info.startedAt) / 1000).toFixed(3),
+    });
+    return result.end;
+  } catch (err) {
+    if (err instanceof SessionEnd) throw err;
+    throw new SessionEnd(
+      timedOut ? "upstream timed out" : `session ended during backend login: ${errorText(err)}`,
+      "backend-login",
+    );
+  } finally {
+    clearTimeout(timer);
+    entry.abort.signal.removeEventListener("abort", onAbort);
+    backend?.close();
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
+  });
+}

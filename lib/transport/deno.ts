@@ -1,0 +1,144 @@
+/**
+ * The Deno transport: `Deno.listen` / `Deno.connect` with a plain read/write loop,
+ * measured fastest and leanest on Deno 2.9 (see docs/benchmarks.md).
+ * @module
+ */
+
+import type { Address, Conn, Listener, ListenOptions, ReadSizing, Transport } from "./types.ts";
+import { ReadBuffer } from "./read_buffer.ts";
+
+function toAddress(addr: Deno.Addr): Address {
+  if (addr.transport === "unix" || addr.transport === "unixpacket") {
+    return { transport: "unix", path: addr.path };
+  }
+  if (addr.transport === "tcp" || addr.transport === "udp") {
+    return { transport: "tcp", hostname: addr.hostname, port: addr.port };
+  }
+  return { transport: "unix", path: "" };
+}
+
+/** A `Deno.Conn` behind the {@link Conn} interface. */
+export class DenoConn implements Conn {
+  readonly remoteAddr: Address;
+  readonly localAddr: Address;
+  readonly #conn: Deno.Conn;
+  #reader: ReadBuffer;
+  #closed = false;
+
+  constructor(conn: Deno.Conn, sizing?: ReadSizing) {
+    this.#conn = conn;
+    this.#reader = new ReadBuffer(sizing);
+    this.remoteAddr = toAddress(conn.remoteAddr);
+    this.localAddr = toAddress(conn.localAddr);
+  }
+
+  async read(): Promise<Uint8Array | null> {
+    if (this.#closed) return null;
+    let n: number | null;
+    try {
+      n = await this.#conn.read(this.#reader.buffer);
+    } catch (err) {
+      if (this.#closed || isDisconnect(err)) return null;
+      throw err;
+    }
+    if (n === null) return null;
+    return this.#reader.filled(n);
+  }
+
+  async write(data: Uint8Array): Promise<void> {
+    let at = 0;
+    while (at < data.length) {
+      at += await this.#conn.write(at === 0 ? data : data.subarray(at));
+    }
+  }
+
+  async closeWrite(): Promise<void> {
+    try {
+      await this.#conn.closeWrite();
+    } catch {
+      // Already closed or not connected: nothing left to half-close.
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // Closing twice or after a reset is harmless.
+    }
+  }
+
+  setReadSizing(sizing: ReadSizing): void {
+    this.#reader = new ReadBuffer(sizing);
+  }
+
+  setNoDelay(on: boolean): void {
+    try {
+      (this.#conn as Deno.TcpConn).setNoDelay?.(on);
+    } catch {
+      // UNIX sockets have no Nagle.
+    }
+  }
+}
+
+function isDisconnect(err: unknown): boolean {
+  return err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.BrokenPipe ||
+    err instanceof Deno.errors.Interrupted || err instanceof Deno.errors.BadResource ||
+    err instanceof Deno.errors.NotConnected || err instanceof Deno.errors.ConnectionAborted;
+}
+
+class DenoListener implements Listener {
+  readonly addr: Address;
+  readonly #listener: Deno.Listener;
+  #closed = false;
+
+  constructor(listener: Deno.Listener) {
+    this.#listener = listener;
+    this.addr = toAddress(listener.addr);
+  }
+
+  async accept(): Promise<Conn | null> {
+    while (!this.#closed) {
+      try {
+        const conn = await this.#listener.accept();
+        return new DenoConn(conn);
+      } catch (err) {
+        if (this.#closed || err instanceof Deno.errors.BadResource) return null;
+        // EMFILE and friends: back off briefly instead of spinning or dying.
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    return null;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#listener.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+/** Deno's {@link Transport}. */
+export const denoTransport: Transport = {
+  runtime: "deno",
+  listen(options: ListenOptions): Promise<Listener> {
+    if (options.transport === "unix") {
+      return Promise.resolve(new DenoListener(Deno.listen({ transport: "unix", path: options.path! })));
+    }
+    return Promise.resolve(
+      new DenoListener(
+        Deno.listen({ hostname: options.hostname, port: options.port, reusePort: options.reusePort }),
+      ),
+    );
+  },
+  async connect(hostname: string, port: number, sizing?: ReadSizing): Promise<Conn> {
+    const conn = await Deno.connect({ hostname, port });
+    return new DenoConn(conn, sizing);
+  },
+};

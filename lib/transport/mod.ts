@@ -1,0 +1,28 @@
+/**
+ * Picks the transport for the running runtime.
+ * @module
+ */
+
+import type { Transport } from "./types.ts";
+import { nodeNetTransport } from "./node_net.ts";
+
+export type { Address, Conn, Listener, ListenOptions, ReadSizing, Transport } from "./types.ts";
+export { DEFAULT_SIZING, ReadBuffer } from "./read_buffer.ts";
+
+/** `deno` or `bun`: which runtime runs this process. */
+export const runtimeName: "deno" | "bun" = "Bun" in globalThis ? "bun" : "deno";
+
+/** Version string of the runtime, for --version and /status. */
+export function runtimeVersion(): string {
+  const g = globalThis as { Bun?: { version: string }; Deno?: { version: { deno: string } } };
+  return g.Bun ? `bun ${g.Bun.version}` : `deno ${g.Deno?.version.deno ?? "?"}`;
+}
+
+async function pick(): Promise<Transport> {
+  if (runtimeName === "bun") return nodeNetTransport;
+  const { denoTransport } = await import("./deno.ts");
+  return denoTransport;
+}
+
+/** The transport of this runtime. */
+export const transport: Transport = await pick();

@@ -1,0 +1,192 @@
+/**
+ * The `node:net` transport, used on Bun (where `node:net` is implemented natively).
+ * Incoming data is held one chunk at a time: the socket is paused until `read()`
+ * takes the chunk, so a slow reader on the other side applies back-pressure.
+ * @module
+ */
+
+import * as net from "node:net";
+import type { Address, Conn, Listener, ListenOptions, ReadSizing, Transport } from "./types.ts";
+
+function address(host: string | undefined, port: number | undefined, path?: string): Address {
+  if (path !== undefined) return { transport: "unix", path };
+  return { transport: "tcp", hostname: (host ?? "").replace(/^::ffff:(?=\d+\.)/, ""), port: port ?? 0 };
+}
+
+/** A `net.Socket` behind the {@link Conn} interface. */
+export class NodeConn implements Conn {
+  readonly remoteAddr: Address;
+  readonly localAddr: Address;
+  readonly #socket: net.Socket;
+  #chunk: Uint8Array | null = null;
+  #ended = false;
+  #error: Error | null = null;
+  #waiter: (() => void) | null = null;
+  #closed = false;
+
+  constructor(socket: net.Socket, unixPath?: string) {
+    this.#socket = socket;
+    this.remoteAddr = unixPath !== undefined
+      ? { transport: "unix", path: "" }
+      : address(socket.remoteAddress, socket.remotePort);
+    this.localAddr = unixPath !== undefined
+      ? { transport: "unix", path: unixPath }
+      : address(socket.localAddress, socket.localPort);
+    socket.pause();
+    socket.on("data", (data: Uint8Array) => {
+      socket.pause();
+      this.#chunk = this.#chunk ? concat2(this.#chunk, data) : data;
+      this.#wake();
+    });
+    socket.on("end", () => {
+      this.#ended = true;
+      this.#wake();
+    });
+    socket.on("error", (err: Error) => {
+      this.#error = err;
+      this.#wake();
+    });
+    socket.on("close", () => {
+      this.#ended = true;
+      this.#wake();
+    });
+  }
+
+  #wake(): void {
+    const w = this.#waiter;
+    this.#waiter = null;
+    w?.();
+  }
+
+  async read(): Promise<Uint8Array | null> {
+    while (true) {
+      if (this.#chunk) {
+        const c = this.#chunk;
+        this.#chunk = null;
+        return c;
+      }
+      if (this.#ended || this.#error || this.#closed) return null;
+      await new Promise<void>((resolve) => {
+        this.#waiter = resolve;
+        this.#socket.resume();
+      });
+    }
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    if (this.#closed || this.#socket.destroyed) return Promise.reject(new Error("connection closed"));
+    // Resolve only once node handed the bytes to the kernel, as Deno's write does:
+    // then the caller may reuse `data`, and close() cannot drop buffered bytes.
+    return new Promise((resolve, reject) => {
+      this.#socket.write(data, (err?: Error | null) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  closeWrite(): Promise<void> {
+    if (!this.#socket.destroyed) this.#socket.end();
+    return Promise.resolve();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket.destroy();
+    this.#wake();
+  }
+
+  setReadSizing(_sizing: ReadSizing): void {
+    // node:net sizes its own reads; back-pressure comes from pausing per chunk.
+  }
+
+  setNoDelay(on: boolean): void {
+    try {
+      this.#socket.setNoDelay(on);
+    } catch {
+      // UNIX sockets have no Nagle.
+    }
+  }
+}
+
+function concat2(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+class NodeListener implements Listener {
+  readonly addr: Address;
+  readonly #server: net.Server;
+  readonly #queue: net.Socket[] = [];
+  #waiter: ((s: net.Socket | null) => void) | null = null;
+  #closed = false;
+  readonly #unixPath?: string;
+
+  constructor(server: net.Server, unixPath?: string) {
+    this.#server = server;
+    this.#unixPath = unixPath;
+    const a = server.address();
+    this.addr = unixPath !== undefined
+      ? { transport: "unix", path: unixPath }
+      : address(typeof a === "object" && a ? a.address : "", typeof a === "object" && a ? a.port : 0);
+    server.on("connection", (socket: net.Socket) => {
+      socket.pause();
+      if (this.#waiter) {
+        const w = this.#waiter;
+        this.#waiter = null;
+        w(socket);
+      } else this.#queue.push(socket);
+    });
+  }
+
+  accept(): Promise<Conn | null> {
+    const next = this.#queue.shift();
+    if (next) return Promise.resolve(new NodeConn(next, this.#unixPath));
+    if (this.#closed) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.#waiter = (s) => resolve(s ? new NodeConn(s, this.#unixPath) : null);
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#server.close();
+    const w = this.#waiter;
+    this.#waiter = null;
+    w?.(null);
+  }
+}
+
+/** The `node:net` {@link Transport}. */
+export const nodeNetTransport: Transport = {
+  runtime: "bun",
+  listen(options: ListenOptions): Promise<Listener> {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true });
+      server.once("error", reject);
+      const onListening = () => {
+        server.off("error", reject);
+        resolve(new NodeListener(server, options.transport === "unix" ? options.path : undefined));
+      };
+      if (options.transport === "unix") server.listen({ path: options.path, backlog: options.backlog }, onListening);
+      else {
+        server.listen(
+          { host: options.hostname, port: options.port, backlog: options.backlog ?? 511, exclusive: !options.reusePort },
+          onListening,
+        );
+      }
+    });
+  },
+  connect(hostname: string, port: number, _sizing?: ReadSizing): Promise<Conn> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: hostname, port, noDelay: true, allowHalfOpen: true });
+      socket.pause();
+      socket.once("error", reject);
+      socket.once("connect", () => {
+        socket.off("error", reject);
+        resolve(new NodeConn(socket));
+      });
+    });
+  },
+};
