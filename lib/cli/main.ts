@@ -10,9 +10,9 @@ import { checkPortsFree, loadConfigFile, summarizeConfig } from "../config/mod.t
 import { getLogger, setupLogging } from "../log/mod.ts";
 import { Mailproxy } from "../server/mailproxy.ts";
 import { runtimeVersion, transport } from "../transport/mod.ts";
-import { concat } from "../util/bytes.ts";
 import { VERSION } from "../version.ts";
 import { runHashPassword } from "./hash_password.ts";
+import { createTerminalIo } from "./terminal_io.ts";
 
 const HELP = `mailproxy ${VERSION} — IMAP, POP3 and SMTP proxy
 
@@ -40,11 +40,7 @@ const stdio: CliIo = {
 /** Runs the CLI; resolves with the exit code (the proxy itself resolves only when stopped). */
 export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
   if (argv[0] === "hash-password") {
-    return await runHashPassword(argv.slice(1), {
-      readStdin,
-      write: io.out,
-      isTty: Boolean(process.stdin.isTTY),
-    });
+    return await runHashPassword(argv.slice(1), { ...createTerminalIo(), write: io.out, error: io.err });
   }
   let values;
   try {
@@ -112,10 +108,4 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
   });
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Uint8Array);
-  return new TextDecoder().decode(concat(chunks));
 }

@@ -1,0 +1,173 @@
+/**
+ * The auth_http provider: asks an nginx-compatible HTTP auth server (spec §3) over a
+ * new connection per request, following `Auth-Status: WAIT` re-queries.
+ * @module
+ */
+
+import type { AuthProvider, AuthRequest, AuthResult } from "./types.ts";
+import type { AuthHttpUrl } from "../config/types.ts";
+import type { Conn, ReadSizing, Transport } from "../transport/types.ts";
+import { AuthReplyParser, buildAuthRequest, decide, requestHasPassword } from "./http_codec.ts";
+import type { ParsedReply } from "./http_codec.ts";
+
+/**
+ * nginx re-queries on WAIT without limit; a misbehaving auth server could then hold a
+ * session forever, so mailproxy gives up after this many WAIT replies in one attempt.
+ */
+export const MAX_WAIT_ROUNDS = 100;
+
+/** The largest delay setTimeout handles (~24.8 days); longer Auth-Wait values are clamped. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A transport that may also reach UNIX sockets (not part of {@link Transport} yet). */
+type MaybeUnixTransport = Transport & {
+  connectUnix?(path: string, sizing?: ReadSizing): Promise<Conn>;
+};
+
+/** Options of {@link HttpAuthProvider}. */
+export interface HttpAuthProviderOptions {
+  url: AuthHttpUrl;
+  /** `auth_http_header` lines, in config order. */
+  headers: [string, string][];
+  /** `auth_http_timeout` (ms): one deadline for connect, send and reading the reply head. */
+  timeoutMs: number;
+  transport: Transport;
+  /** `auth_http_pass_client_cert`. */
+  passClientCert?: boolean;
+}
+
+/** Head of the reply buffered: small, the head is at most 1024 bytes. */
+const SIZING: ReadSizing = { min: 1024, max: 1024 };
+
+type Exchange = ParsedReply | { error: string };
+
+/** Asks an auth_http server; never throws. */
+export class HttpAuthProvider implements AuthProvider {
+  readonly name = "http";
+  readonly #opts: HttpAuthProviderOptions;
+  /** `host:port` (or `unix:path`) as nginx names the auth server in its logs. */
+  readonly peer: string;
+
+  constructor(opts: HttpAuthProviderOptions) {
+    this.#opts = opts;
+    this.peer = opts.url.transport === "unix" ? `unix:${opts.url.host}` : `${opts.url.host}:${opts.url.port}`;
+  }
+
+  async authenticate(request: AuthRequest, signal?: AbortSignal): Promise<AuthResult> {
+    try {
+      return await this.#authenticate(request, signal);
+    } catch (err) {
+      // Defensive: nothing below should throw, but the contract is "never throw".
+      return { status: "error", reason: `auth http server ${this.peer} failed: ${describe(err)}` };
+    }
+  }
+
+  async #authenticate(request: AuthRequest, signal?: AbortSignal): Promise<AuthResult> {
+    const { url, headers, passClientCert } = this.#opts;
+    if (url.transport === "unix" && !(this.#opts.transport as MaybeUnixTransport).connectUnix) {
+      return { status: "error", reason: "unix auth_http not supported yet" };
+    }
+    // Built once: WAIT re-queries send the same request (same attempt number), as nginx does.
+    const bytes = buildAuthRequest(url, request, headers, { passClientCert });
+    const hasPassword = requestHasPassword(request);
+    for (let round = 0; round <= MAX_WAIT_ROUNDS; round++) {
+      if (signal?.aborted) return aborted();
+      const reply = await this.#exchange(bytes, signal);
+      if ("error" in reply) {
+        if (signal?.aborted) return aborted();
+        return { status: "error", reason: `auth http server ${this.peer} ${reply.error}` };
+      }
+      const outcome = decide(reply, request.protocol, { hasPassword, peer: this.peer });
+      if (outcome.status !== "wait") return outcome;
+      if (!(await sleep(outcome.wait * 1000, signal))) return aborted();
+    }
+    return {
+      status: "error",
+      reason: `auth http server ${this.peer} sent more than ${MAX_WAIT_ROUNDS} WAIT replies`,
+    };
+  }
+
+  /**
+   * One request on a fresh connection, bounded by auth_http_timeout from connect to
+   * the blank line. Keep-alive (reusing a connection per auth server) would go here,
+   * but nginx's protocol is HTTP/1.0 with the server closing after each reply.
+   */
+  async #exchange(bytes: Uint8Array, signal?: AbortSignal): Promise<Exchange> {
+    const { url, timeoutMs } = this.#opts;
+    const transport = this.#opts.transport as MaybeUnixTransport;
+    let conn: Conn | null = null;
+    let finished = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+
+    const stop = new Promise<Exchange>((resolve) => {
+      timer = setTimeout(() => resolve({ error: "timed out" }), timeoutMs);
+      onAbort = () => resolve({ error: "request aborted" });
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+
+    const work = (async (): Promise<Exchange> => {
+      let c: Conn;
+      try {
+        c = url.transport === "unix"
+          ? await transport.connectUnix!(url.host, SIZING)
+          : await transport.connect(url.host.replace(/^\[(.*)\]$/, "$1"), url.port, SIZING);
+      } catch (err) {
+        return { error: `connect failed: ${describe(err)}` };
+      }
+      if (finished) {
+        // Timed out or aborted while connecting: nobody will read this one.
+        c.close();
+        return { error: "timed out" };
+      }
+      conn = c;
+      try {
+        await c.write(bytes);
+        const parser = new AuthReplyParser();
+        while (true) {
+          const chunk = await c.read();
+          if (chunk === null) return { error: "closed connection prematurely" };
+          const result = parser.feed(chunk);
+          if (result !== "more") return result;
+        }
+      } catch (err) {
+        return { error: `connection failed: ${describe(err)}` };
+      }
+    })();
+
+    try {
+      return await Promise.race([work, stop]);
+    } finally {
+      finished = true;
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
+      // nginx closes after the head and never reads a body; this also ends a pending read.
+      (conn as Conn | null)?.close();
+    }
+  }
+}
+
+function aborted(): AuthResult {
+  return { status: "error", reason: "auth http request aborted" };
+}
+
+/** Waits `ms`; false if `signal` aborted first. */
+function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  if (ms <= 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, Math.min(ms, MAX_TIMER_MS));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
