@@ -1,0 +1,234 @@
+/**
+ * The IMAP client side before proxying (spec §4.2): greeting, the six pre-auth
+ * commands, AUTHENTICATE via `lib/sasl`, STARTTLS, `max_errors`, and the hand-over to
+ * the auth provider and the backend login. Sans-I/O: the session driver feeds bytes
+ * and performs the returned steps.
+ *
+ * Deliberate divergences from nginx (besides those of the parser and `lib/sasl`):
+ * - LOGIN credentials with CR, LF or NUL (possible in literals and quoted strings) get
+ *   `<tag>BAD invalid command` instead of reaching the auth server and the backend.
+ * - After a failed login with Auth-Wait the reply tag of the next tag-less error is
+ *   `* `; nginx would reuse the failed command's tag.
+ * @module
+ */
+
+import type { AuthFail, AuthOk } from "../../auth/types.ts";
+import type { ServerConfig } from "../../config/types.ts";
+import { isUnsafeCredential } from "../../sasl/safe_credentials.ts";
+import { makeSalt } from "../../sasl/salt.ts";
+import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mechanisms.ts";
+import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
+import type { BackendLogin, Credentials, Frontend, FrontendContext, FrontendStep } from "../types.ts";
+import { ImapBackendLogin } from "./backend_login.ts";
+import { imapAuthEnabled, imapCapabilityLine } from "./capabilities.ts";
+import { ImapCommandParser, type ImapVerb } from "./parser.ts";
+
+const GREETING = "* OK IMAP4 ready\r\n";
+const OK_COMPLETED = "OK completed\r\n";
+const BAD_INVALID = "BAD invalid command\r\n";
+const INTERNAL_ERROR = "* BAD internal server error\r\n";
+const LITERAL_NEXT = "+ OK\r\n";
+const BYE = "* BYE\r\n";
+const UNTAGGED = "* ";
+
+/** Where the front end is in the session. */
+type Phase = "commands" | "auth" | "closed";
+
+/** The IMAP front end: one instance per client connection. */
+export class ImapFrontend implements Frontend {
+  readonly #config: ServerConfig;
+  readonly #ctx: FrontendContext;
+  readonly #parser: ImapCommandParser;
+  readonly #policy: SaslPolicy;
+  #secure: boolean;
+  #phase: Phase = "commands";
+  #errors = 0;
+  /** An AUTHENTICATE waiting for its next response line, with the command's tag. */
+  #sasl: { exchange: SaslExchange; tag: string } | null = null;
+  /** Tag of the command that completed the credentials (for NO and the backend LOGIN). */
+  #authTag = UNTAGGED;
+  #login: string | undefined;
+  #salt: string | undefined;
+
+  /** `config`: the server's resolved settings; `ctx`: per-connection facts. */
+  constructor(config: ServerConfig, ctx: FrontendContext) {
+    this.#config = config;
+    this.#ctx = ctx;
+    this.#secure = ctx.secure;
+    this.#parser = new ImapCommandParser(config.imap_client_buffer);
+    this.#policy = {
+      cramMd5: imapAuthEnabled(config.imap_auth, "cram-md5"),
+      external: imapAuthEnabled(config.imap_auth, "external"),
+      // Created at the first CRAM-MD5 attempt and reused for later ones (spec §4.0.6).
+      salt: () => this.#salt ??= makeSalt(config.server_name, this.#ctx.random, this.#ctx.now),
+    };
+  }
+
+  /** Login name once known (binary string); Auth-User replaces it once the backend login starts. */
+  get login(): string | undefined {
+    return this.#login;
+  }
+
+  greeting(): Uint8Array {
+    return fromBinary(GREETING);
+  }
+
+  receive(data: Uint8Array): void {
+    if (this.#phase !== "closed") this.#parser.push(data);
+  }
+
+  step(): FrontendStep | null {
+    if (this.#phase !== "commands") return null;
+    const event = this.#parser.next();
+    if (event === null) return null;
+    switch (event.kind) {
+      case "literal":
+        return send(LITERAL_NEXT);
+      case "too-long":
+        return this.#close(tagged(event.tag ?? this.#sasl?.tag, BAD_INVALID), "client sent too long command");
+      case "invalid":
+        return this.#parseError(event.tag ?? this.#sasl?.tag, event.close);
+      case "response":
+        return this.#saslResponse(event.args);
+      case "command":
+        return this.#command(event.tag, event.verb, event.args);
+    }
+  }
+
+  authFailed(fail: AuthFail): FrontendStep {
+    const data = `${this.#authTag}NO ${replyText(fail.message)}\r\n`;
+    if (!(fail.wait > 0)) return this.#close(data, "client login failed");
+    // Back to the start state; pipelined commands are processed by the next step() calls.
+    if (this.#phase === "auth") this.#phase = "commands";
+    this.#sasl = null;
+    return send(data);
+  }
+
+  internalError(): Uint8Array {
+    return fromBinary(INTERNAL_ERROR);
+  }
+
+  backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {
+    if (ok.user !== undefined) this.#login = ok.user;
+    return new ImapBackendLogin(this.#config, ok, credentials, this.#authTag);
+  }
+
+  takePipelined(): Uint8Array {
+    return this.#parser.take();
+  }
+
+  tlsEstablished(): void {
+    this.#secure = true;
+    this.#sasl = null;
+  }
+
+  #command(tag: string, verb: ImapVerb, args: string[]): FrontendStep {
+    switch (verb) {
+      case "NOOP":
+        return send(tag + OK_COMPLETED);
+      case "CAPABILITY":
+        // Extra arguments are ignored, like nginx does.
+        return send(toBinary(utf8(imapCapabilityLine(this.#config, this.#secure))) + tag + OK_COMPLETED);
+      case "LOGOUT":
+        return this.#close(BYE + tag + OK_COMPLETED, "client logged out");
+      case "STARTTLS":
+        if (this.#secure || this.#config.starttls === "off") return this.#reject(tag);
+        // Bytes pipelined behind STARTTLS were sent in clear: drop them (CVE-2014-3556 class).
+        this.#parser.discard();
+        return { kind: "starttls", data: fromBinary(tag + OK_COMPLETED) };
+      case "LOGIN":
+        return this.#loginCommand(tag, args);
+      case "AUTHENTICATE":
+        if (this.#loginDisabled() || args.length === 0) return this.#reject(tag);
+        return this.#saslOutcome(tag, startSasl(args[0], args.slice(1), this.#policy));
+    }
+  }
+
+  #loginCommand(tag: string, args: string[]): FrontendStep {
+    if (this.#loginDisabled() || args.length !== 2 || args[0] === "") return this.#reject(tag);
+    const [user, pass] = args;
+    if (isUnsafeCredential(user) || isUnsafeCredential(pass)) return this.#reject(tag);
+    this.#login = user;
+    return this.#auth(tag, { method: "plain", user, pass });
+  }
+
+  #saslResponse(args: string[]): FrontendStep {
+    const sasl = this.#sasl;
+    this.#sasl = null;
+    if (sasl === null) return send(UNTAGGED + BAD_INVALID);
+    const usernameStep = sasl.exchange.stage === "login-username";
+    const outcome = sasl.exchange.respond(args[0] ?? "");
+    // nginx quirk: a bad AUTHENTICATE LOGIN user name gets a reply with no tag at all.
+    if (outcome.kind === "error" && usernameStep) return send(BAD_INVALID);
+    return this.#saslOutcome(sasl.tag, outcome);
+  }
+
+  #saslOutcome(tag: string, outcome: SaslOutcome): FrontendStep {
+    switch (outcome.kind) {
+      case "error":
+        return this.#reject(tag);
+      case "credentials":
+        this.#login = outcome.credentials.user;
+        return this.#auth(tag, outcome.credentials);
+      case "challenge":
+        if (outcome.exchange.login !== undefined) this.#login = outcome.exchange.login;
+        this.#sasl = { exchange: outcome.exchange, tag };
+        this.#parser.expectResponse();
+        return send(`+ ${outcome.challenge}\r\n`);
+    }
+  }
+
+  #auth(tag: string, credentials: Credentials): FrontendStep {
+    this.#authTag = tag;
+    this.#phase = "auth";
+    this.#sasl = null;
+    return { kind: "auth", credentials };
+  }
+
+  /** A parser-level error: counts toward max_errors (spec §4.0.5). */
+  #parseError(tag: string | undefined, closeAfter: boolean): FrontendStep {
+    this.#sasl = null;
+    this.#errors++;
+    const data = tagged(tag, BAD_INVALID);
+    if (this.#errors >= this.#config.max_errors) {
+      return this.#close(data, "client sent too many invalid commands");
+    }
+    if (closeAfter) return this.#close(data, "client sent invalid command with a non-synchronizing literal");
+    return send(data);
+  }
+
+  /** A rejection decided after parsing: same reply, not counted. */
+  #reject(tag: string): FrontendStep {
+    this.#sasl = null;
+    return send(tagged(tag, BAD_INVALID));
+  }
+
+  #close(data: string, reason: string): FrontendStep {
+    this.#phase = "closed";
+    this.#sasl = null;
+    return { kind: "close", data: fromBinary(data), reason };
+  }
+
+  /** `starttls only` without TLS blocks LOGIN and AUTHENTICATE. */
+  #loginDisabled(): boolean {
+    return !this.#secure && this.#config.starttls === "only";
+  }
+}
+
+function send(data: string): FrontendStep {
+  return { kind: "send", data: fromBinary(data) };
+}
+
+function tagged(tag: string | undefined, text: string): string {
+  return (tag || UNTAGGED) + text;
+}
+
+/**
+ * The auth provider's message as a binary string on one line: auth_http header
+ * values already are binary strings; other text (e.g. from a static provider) is
+ * sent as UTF-8.
+ */
+function replyText(message: string): string {
+  const line = message.replace(/[\r\n]+/g, " ");
+  return /[\u0100-\uffff]/.test(line) ? toBinary(utf8(line)) : line;
+}

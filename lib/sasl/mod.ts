@@ -1,0 +1,17 @@
+/**
+ * Protocol-independent SASL pieces shared by the IMAP, POP3 and SMTP front ends.
+ * @module
+ */
+
+export { decodeBase64Lenient, encodeBase64 } from "./base64.ts";
+export { makeSalt } from "./salt.ts";
+export { isUnsafeCredential } from "./safe_credentials.ts";
+export {
+  PASSWORD_CHALLENGE,
+  SaslExchange,
+  type SaslOutcome,
+  type SaslPolicy,
+  type SaslStage,
+  startSasl,
+  USERNAME_CHALLENGE,
+} from "./mechanisms.ts";
