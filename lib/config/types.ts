@@ -120,6 +120,11 @@ export interface StaticUser {
 export interface StaticAuthConfig {
   backend: Partial<Record<MailProtocol, { host: string; port: number }>>;
   users: StaticUser[];
+  /**
+   * Delay (ms) before a failed login is answered, slowing password guessing; the
+   * client may then try again. Optional: the static provider defaults to 2000.
+   */
+  failure_wait?: number;
 }
 
 /** The `[admin]` table. */
@@ -139,6 +144,8 @@ export interface LogConfig {
 export interface Config {
   /** Absolute path of the file it came from. */
   file: string;
+  /** Number of worker processes, or `"auto"` for one per CPU core (default 1). */
+  worker_processes: number | "auto";
   servers: ServerConfig[];
   admin: AdminConfig;
   log: LogConfig;

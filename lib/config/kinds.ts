@@ -1,0 +1,520 @@
+/**
+ * One parser per {@link ValueKind}: turns the TOML value of a key into its resolved form
+ * (ms, bytes, absolute paths, parsed listens…). Parsers report every problem they find
+ * through {@link KeyEnv} and return `undefined` when the value is unusable.
+ * @module
+ */
+
+import { isAbsolute, resolve } from "node:path";
+import { isPasswordHash } from "../auth/password_hash.ts";
+import type { MailProtocol } from "../auth/types.ts";
+import type { KeySpec, ValueKind } from "./schema.ts";
+import type { HostPort } from "./addr.ts";
+import { checkRealIpEntry, checkResolverAddress, parseBackend } from "./addr.ts";
+import { parseAuthHttpUrl } from "./auth_http_url.ts";
+import { fileProblem } from "./files.ts";
+import { parseListen } from "./listen.ts";
+import type { KeyPath } from "./locate.ts";
+import { didYouMean } from "./suggest.ts";
+import { MAX_TIMER_MS, parseDuration, parseSize } from "./values.ts";
+
+/** What a parser needs to know about the key it reads and where to report. */
+export interface KeyEnv {
+  spec: KeySpec;
+  /** Where the key is, for messages: `at the top level`, `in [[server]] #2`. */
+  where: string;
+  /** Directory that relative paths are resolved against. */
+  baseDir: string;
+  /** Reports a bad value as `"key" WHERE: DETAIL`; `sub` locates an array element or inline key. */
+  invalid(detail: string, sub?: KeyPath): void;
+  /** Reports a message that names the key itself. */
+  error(message: string, sub?: KeyPath): void;
+  /** Reports a non-fatal finding. */
+  warn(message: string, sub?: KeyPath): void;
+}
+
+type Parser = (value: unknown, env: KeyEnv) => unknown;
+
+/** A short description of a TOML value's type, for "expected X, got Y" messages. */
+export function describe(value: unknown): string {
+  if (typeof value === "string") return `the string "${value}"`;
+  if (typeof value === "boolean") return `${value}`;
+  if (typeof value === "number") {
+    return Number.isInteger(value) ? `the integer ${value}` : `the float ${value}`;
+  }
+  if (typeof value === "bigint") return `the integer ${value}`;
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof Date) return "a date";
+  if (value !== null && typeof value === "object") return "a table";
+  return String(value);
+}
+
+function isTable(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/** A string or an array of strings, as list keys accept; reports other shapes. */
+function stringList(
+  value: unknown,
+  env: KeyEnv,
+  what = "a string or an array of strings",
+): string[] | undefined {
+  if (typeof value === "string") return [value];
+  if (!Array.isArray(value)) {
+    env.invalid(`expected ${what}, got ${describe(value)}`);
+    return undefined;
+  }
+  let ok = true;
+  value.forEach((item, i) => {
+    if (typeof item !== "string") {
+      env.invalid(`expected a string, got ${describe(item)}`, [i]);
+      ok = false;
+    }
+  });
+  return ok ? value as string[] : undefined;
+}
+
+function singleLine(text: string, env: KeyEnv, sub?: KeyPath): boolean {
+  if (text.trim() === "") {
+    env.invalid("must not be empty", sub);
+    return false;
+  }
+  // These values end up in protocol lines and HTTP headers, where a line break would inject.
+  if (/[\r\n\0]/.test(text)) {
+    env.invalid("must not contain line breaks or NUL", sub);
+    return false;
+  }
+  return true;
+}
+
+function absolutePath(path: string, env: KeyEnv, sub?: KeyPath): string | undefined {
+  if (!singleLine(path, env, sub)) return undefined;
+  const full = isAbsolute(path) ? path : resolve(env.baseDir, path);
+  const problem = fileProblem(full);
+  if (problem !== null) {
+    env.error(`${env.spec.name} "${full}": ${problem}`, sub);
+    return undefined;
+  }
+  return full;
+}
+
+function nginxOnOff(value: unknown, env: KeyEnv): boolean {
+  if (typeof value === "string" && /^(on|off)$/i.test(value)) {
+    env.invalid(`"${value}" is nginx syntax; use true/false (without quotes)`);
+    return true;
+  }
+  return false;
+}
+
+const duration: Parser = (value, env) => {
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0) {
+    if (value * 1000 <= MAX_TIMER_MS) return value * 1000;
+    env.invalid(`${value} seconds is too long (at most 24 days)`);
+    return undefined;
+  }
+  if (typeof value === "string") {
+    const parsed = parseDuration(value);
+    if (parsed.ok) return parsed.value;
+    env.invalid(parsed.error);
+    return undefined;
+  }
+  env.invalid(`expected a duration like "60s" or a number of seconds, got ${describe(value)}`);
+  return undefined;
+};
+
+function bounded(value: number, env: KeyEnv, unit: string, raw: unknown): number | undefined {
+  const { min, max } = env.spec;
+  if (min !== undefined && value < min) env.invalid(`${describe(raw)} is too small (at least ${min}${unit})`);
+  else if (max !== undefined && value > max) {
+    env.invalid(`${describe(raw)} is too large (at most ${max}${unit})`);
+  } else return value;
+  return undefined;
+}
+
+const size: Parser = (value, env) => {
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0) {
+    return bounded(value, env, " bytes", value);
+  }
+  if (typeof value === "string") {
+    const parsed = parseSize(value);
+    if (parsed.ok) return bounded(parsed.value, env, " bytes", value);
+    env.invalid(parsed.error);
+    return undefined;
+  }
+  env.invalid(`expected a size like "4k" or a number of bytes, got ${describe(value)}`);
+  return undefined;
+};
+
+const bool: Parser = (value, env) => {
+  if (typeof value === "boolean") return value;
+  if (!nginxOnOff(value, env)) env.invalid(`expected true or false, got ${describe(value)}`);
+  return undefined;
+};
+
+const int: Parser = (value, env) => {
+  if (typeof value === "number" && Number.isInteger(value)) return bounded(value, env, "", value);
+  env.invalid(`expected an integer, got ${describe(value)}`);
+  return undefined;
+};
+
+const string: Parser = (value, env) => {
+  if (typeof value !== "string") {
+    env.invalid(`expected a string, got ${describe(value)}`);
+    return undefined;
+  }
+  return singleLine(value, env) ? value : undefined;
+};
+
+const path: Parser = (value, env) => {
+  if (typeof value !== "string") {
+    env.invalid(`expected a file path (a string), got ${describe(value)}`);
+    return undefined;
+  }
+  return absolutePath(value, env);
+};
+
+const pathList: Parser = (value, env) => {
+  const list = stringList(value, env);
+  if (!list) return undefined;
+  const sub = (i: number) => Array.isArray(value) ? [i] : undefined;
+  const out = list.map((p, i) => absolutePath(p, env, sub(i)));
+  return out.every((p) => p !== undefined) ? out : undefined;
+};
+
+const words: Parser = (value, env) => {
+  const list = stringList(value, env);
+  if (!list) return undefined;
+  return list.every((w, i) => singleLine(w, env, Array.isArray(value) ? [i] : undefined)) ? list : undefined;
+};
+
+const enumeration: Parser = (value, env) => {
+  const values = env.spec.values ?? [];
+  const aliases = env.spec.boolAliases;
+  const expected = values.map((v) => `"${v}"`).join(", ") +
+    (aliases ? ` (or ${aliases[0]} = false, true)` : "");
+  if (typeof value === "boolean" && aliases) return aliases[value ? 1 : 0];
+  if (typeof value === "string") {
+    const hit = values.find((v) => v.toLowerCase() === value.toLowerCase());
+    if (hit !== undefined) return hit;
+    if (aliases && /^(on|off)$/i.test(value)) {
+      env.invalid(`"${value}" is nginx syntax; use true/false (without quotes)`);
+      return undefined;
+    }
+    env.invalid(`invalid value "${value}" (expected one of ${expected})${didYouMean(value, values)}`);
+    return undefined;
+  }
+  env.invalid(`expected one of ${expected}, got ${describe(value)}`);
+  return undefined;
+};
+
+const authMethods: Parser = (value, env) => {
+  const list = stringList(value, env);
+  if (!list) return undefined;
+  const allowed = env.spec.values ?? [];
+  if (list.length === 0) {
+    env.invalid(`needs at least one method (${allowed.join(", ")})`);
+    return undefined;
+  }
+  const out: string[] = [];
+  let ok = true;
+  list.forEach((name, i) => {
+    const sub = Array.isArray(value) ? [i] : undefined;
+    const method = name.toLowerCase();
+    if (!allowed.includes(method)) {
+      env.invalid(
+        `unknown method "${name}" (allowed: ${allowed.join(", ")})${didYouMean(name, allowed)}`,
+        sub,
+      );
+      ok = false;
+    } else if (out.includes(method)) {
+      env.warn(`"${env.spec.name}" ${env.where}: method "${method}" is listed twice`, sub);
+    } else {
+      out.push(method);
+    }
+  });
+  return ok ? out : undefined;
+};
+
+const listen: Parser = (value, env) => {
+  const list = stringList(value, env);
+  if (!list) return undefined;
+  const specs = [];
+  let ok = true;
+  for (const [i, raw] of list.entries()) {
+    const sub = Array.isArray(value) ? [i] : undefined;
+    const parsed = parseListen(raw, env.baseDir);
+    for (const e of parsed.errors) env.invalid(`${e} (in "${raw}")`, sub);
+    for (const w of parsed.warnings) env.warn(`"listen" ${env.where}: ${w}`, sub);
+    ok &&= parsed.errors.length === 0;
+    specs.push(...parsed.specs);
+  }
+  return ok ? specs : undefined;
+};
+
+const listenOne: Parser = (value, env) => {
+  if (typeof value !== "string") {
+    env.invalid(`expected one address string like "127.0.0.1:8080", got ${describe(value)}`);
+    return undefined;
+  }
+  const parsed = parseListen(value, env.baseDir);
+  for (const e of parsed.errors) env.invalid(e);
+  if (parsed.errors.length > 0) return undefined;
+  const [spec, ...more] = parsed.specs;
+  const extra = Object.keys(spec).filter((k) =>
+    !["raw", "transport", "host", "port", "ssl", "proxy_protocol"].includes(k)
+  );
+  if (more.length > 0) env.invalid("a port range is not allowed here");
+  else if (spec.ssl || spec.proxy_protocol || extra.length > 0) {
+    env.invalid("listen options are not supported here");
+  } else return spec;
+  return undefined;
+};
+
+const authHttp: Parser = (value, env) => {
+  if (typeof value !== "string") {
+    env.invalid(`expected a URL string like "http://127.0.0.1:9000/auth", got ${describe(value)}`);
+    return undefined;
+  }
+  const parsed = parseAuthHttpUrl(value, env.baseDir);
+  if (parsed.ok) return parsed.value;
+  env.invalid(parsed.error);
+  return undefined;
+};
+
+const headers: Parser = (value, env) => {
+  if (!isTable(value)) {
+    env.invalid(`expected a table like { X-Auth-Key = "secret" }, got ${describe(value)}`);
+    return undefined;
+  }
+  const out: [string, string][] = [];
+  let ok = true;
+  for (const [name, text] of Object.entries(value)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+      env.invalid(`invalid header name "${name}"`, [name]);
+      ok = false;
+    } else if (typeof text !== "string") {
+      env.invalid(`header "${name}": expected a string, got ${describe(text)}`, [name]);
+      ok = false;
+    } else if (/[\r\n\0]/.test(text)) {
+      env.invalid(`header "${name}": value must not contain line breaks or NUL`, [name]);
+      ok = false;
+    } else {
+      out.push([name, text]);
+    }
+  }
+  return ok ? out : undefined;
+};
+
+const resolver: Parser = (value, env) => {
+  if (value === false) return false;
+  if (value === true || (typeof value === "string" && /^(on|off)$/i.test(value))) {
+    env.invalid(`use false to turn the resolver off, or a list of DNS server addresses`);
+    return undefined;
+  }
+  const list = stringList(value, env, "false or DNS server addresses");
+  if (!list) return undefined;
+  const out: string[] = [];
+  let ok = true;
+  list.forEach((item, i) => {
+    const sub = Array.isArray(value) ? [i] : undefined;
+    for (const word of item.trim().split(/\s+/).filter((w) => w !== "")) {
+      const problem = /^[a-z_]+=/.test(word)
+        ? `resolver option "${word}" is not supported by mailproxy (only addresses)`
+        : checkResolverAddress(word);
+      if (problem === null) out.push(word);
+      else {
+        env.invalid(problem, sub);
+        ok = false;
+      }
+    }
+  });
+  if (ok && out.length === 0) env.invalid("needs at least one address (or false for off)");
+  return ok && out.length > 0 ? out : undefined;
+};
+
+const realIpList: Parser = (value, env) => {
+  const list = stringList(value, env);
+  if (!list) return undefined;
+  let ok = true;
+  list.forEach((entry, i) => {
+    const sub = Array.isArray(value) ? [i] : undefined;
+    const { error, warning } = checkRealIpEntry(entry.trim());
+    if (error) {
+      env.invalid(error, sub);
+      ok = false;
+    }
+    if (warning) env.warn(`"${env.spec.name}" ${env.where}: ${warning}`, sub);
+  });
+  return ok ? list.map((e) => e.trim()) : undefined;
+};
+
+const TLS_VERSIONS = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+
+const sslProtocols: Parser = (value, env) => {
+  const list = stringList(value, env);
+  if (!list) return undefined;
+  const out: string[] = [];
+  let ok = true;
+  list.forEach((item, i) => {
+    const sub = Array.isArray(value) ? [i] : undefined;
+    // nginx writes them space-separated on one line; allow that inside one string too.
+    for (const word of item.trim().split(/\s+/).filter((w) => w !== "")) {
+      const hit = TLS_VERSIONS.find((v) => v.toLowerCase() === word.toLowerCase());
+      if (hit !== undefined) {
+        if (!out.includes(hit)) out.push(hit);
+      } else if (/^sslv[23]$/i.test(word)) {
+        env.invalid(`"${word}" is not supported by mailproxy (the TLS runtime has no SSLv2/SSLv3)`, sub);
+        ok = false;
+      } else {
+        env.invalid(`unknown protocol "${word}" (allowed: ${TLS_VERSIONS.join(", ")})`, sub);
+        ok = false;
+      }
+    }
+  });
+  if (ok && out.length === 0) env.invalid("needs at least one protocol");
+  return ok && out.length > 0 ? out : undefined;
+};
+
+const sslSessionCache: Parser = (value, env) => {
+  if (typeof value !== "string") {
+    env.invalid(`expected a string like "none" or "shared:MAIL:10m", got ${describe(value)}`);
+    return undefined;
+  }
+  const words = value.trim().split(/\s+/);
+  if (words.length === 1 && (words[0] === "off" || words[0] === "none")) return words[0];
+  for (const word of words) {
+    const builtin = /^builtin(?::(\d+))?$/.exec(word);
+    const shared = /^shared:([^:]+):(.+)$/.exec(word);
+    if (builtin && (builtin[1] === undefined || Number(builtin[1]) > 0)) continue;
+    if (shared) {
+      const bytes = parseSize(shared[2]);
+      if (bytes.ok && bytes.value >= 8 * 4096) continue;
+      env.invalid(`session cache "${word}" is too small or invalid (at least 32k)`);
+      return undefined;
+    }
+    env.invalid(`invalid session cache "${word}" (expected off, none, builtin[:N] and/or shared:NAME:SIZE)`);
+    return undefined;
+  }
+  return words.join(" ");
+};
+
+const workers: Parser = (value, env) => {
+  if (value === "auto") return "auto";
+  if (typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 1024) return value;
+  env.invalid(`expected "auto" or an integer from 1 to 1024, got ${describe(value)}`);
+  return undefined;
+};
+
+const PROTOCOLS: MailProtocol[] = ["imap", "pop3", "smtp"];
+
+const backend: Parser = (value, env) => {
+  const one = (text: unknown, sub?: KeyPath): HostPort | undefined => {
+    if (typeof text !== "string") {
+      env.invalid(`expected "ip:port", got ${describe(text)}`, sub);
+      return undefined;
+    }
+    const parsed = parseBackend(text);
+    if (parsed.ok) return parsed.value;
+    env.invalid(parsed.error, sub);
+    return undefined;
+  };
+  if (typeof value === "string") {
+    const hp = one(value);
+    return hp && { imap: hp, pop3: hp, smtp: hp };
+  }
+  if (!isTable(value)) {
+    env.invalid(`expected "ip:port" or a table { imap = "ip:port", ... }, got ${describe(value)}`);
+    return undefined;
+  }
+  const out: Partial<Record<MailProtocol, HostPort>> = {};
+  let ok = true;
+  for (const [key, text] of Object.entries(value)) {
+    if (!(PROTOCOLS as string[]).includes(key)) {
+      env.invalid(`unknown protocol "${key}" (expected imap, pop3, smtp)${didYouMean(key, PROTOCOLS)}`, [
+        key,
+      ]);
+      ok = false;
+      continue;
+    }
+    const hp = one(text, [key]);
+    if (hp) out[key as MailProtocol] = hp;
+    else ok = false;
+  }
+  return ok ? out : undefined;
+};
+
+const passwordHash: Parser = (value, env) => {
+  // Never echo the value: it may be a plaintext password.
+  if (typeof value !== "string") {
+    env.invalid(`expected a "$scrypt$..." hash string, got ${typeof value}`);
+    return undefined;
+  }
+  if (isPasswordHash(value)) return value;
+  if (value.startsWith("$scrypt$")) {
+    env.invalid(
+      'malformed "$scrypt$" hash (parameters, salt or hash); make a new one with `mailproxy hash-password`',
+    );
+  } else if (value.startsWith("$")) {
+    env.invalid('unsupported hash format; run `mailproxy hash-password` to make a "$scrypt$..." hash');
+  } else {
+    env.invalid(
+      'plaintext passwords are not accepted; run `mailproxy hash-password` and paste the "$scrypt$..." hash',
+    );
+  }
+  return undefined;
+};
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+const unsupported: Parser = (value, env) => {
+  const { accept, reason, name } = env.spec;
+  if (accept !== undefined && sameValue(value, accept)) return value;
+  env.error(`"${name}" is not supported by mailproxy: ${reason}`);
+  return undefined;
+};
+
+const removed: Parser = (_value, env) => {
+  env.error(`"${env.spec.name}" ${env.spec.reason}`);
+  return undefined;
+};
+
+const notAValue: Parser = (_value, env) => {
+  throw new Error(`kinds: "${env.spec.name}" is a table and has no value parser`);
+};
+
+const PARSERS: Record<ValueKind, Parser> = {
+  duration,
+  size,
+  bool,
+  int,
+  string,
+  path,
+  path_list: pathList,
+  string_list: words,
+  enum: enumeration,
+  auth_methods: authMethods,
+  listen,
+  listen_one: listenOne,
+  auth_http: authHttp,
+  headers,
+  resolver,
+  real_ip_list: realIpList,
+  ssl_protocols: sslProtocols,
+  ssl_session_cache: sslSessionCache,
+  workers,
+  backend,
+  password_hash: passwordHash,
+  unsupported,
+  removed,
+  table: notAValue,
+  table_array: notAValue,
+};
+
+/** Parses a key's TOML value according to its kind; `undefined` means errors were reported. */
+export function parseValue(value: unknown, env: KeyEnv): unknown {
+  const parsed = PARSERS[env.spec.kind](value, env);
+  if (parsed !== undefined && env.spec.warning) env.warn(`"${env.spec.name}" ${env.spec.warning}`);
+  return parsed;
+}

@@ -1,0 +1,25 @@
+/**
+ * Configuration: loading and validating the TOML file, the `--check` helpers and the
+ * JSON Schema. Everything else in mailproxy consumes {@link Config}.
+ * @module
+ */
+
+export { loadConfigFile, loadConfigText } from "./load.ts";
+export type { LoadResult, LoadTextOptions } from "./load.ts";
+export { summarizeConfig } from "./summary.ts";
+export { checkPortsFree } from "./ports.ts";
+export { configJsonSchema, configJsonSchemaText } from "./json_schema.ts";
+export { listenAddress } from "./listen.ts";
+export { parseDuration, parseSize } from "./values.ts";
+export { CONFIG_KEYS } from "./schema.ts";
+export type { KeyContext, KeySpec, ValueKind } from "./schema.ts";
+export type {
+  AdminConfig,
+  AuthHttpUrl,
+  Config,
+  ListenSpec,
+  LogConfig,
+  ServerConfig,
+  StaticAuthConfig,
+  StaticUser,
+} from "./types.ts";

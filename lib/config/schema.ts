@@ -1,0 +1,807 @@
+/**
+ * The single source of truth for the configuration format: one row per TOML key.
+ * Validation (`resolve.ts`), the JSON Schema (`json_schema.ts`) and the reference
+ * documentation are all generated from {@link CONFIG_KEYS}, so a key added here is
+ * automatically validated, documented and offered by editors.
+ *
+ * Key names are the nginx directive names. Defaults are written in TOML form (as a
+ * user would type them) and parsed by the same code as user values, so the documented
+ * default and the effective default cannot disagree.
+ * @module
+ */
+
+/** How a key's TOML value is read. Each kind has one parser in `kinds.ts`. */
+export type ValueKind =
+  /** nginx time: `"60s"`, `"500ms"`, `"1h30m"`; a TOML integer is seconds. Stored as ms. */
+  | "duration"
+  /** nginx size: `"4k"`, `"1m"`; a TOML integer is bytes. Stored as bytes. */
+  | "size"
+  /** TOML boolean (nginx `on`/`off`). */
+  | "bool"
+  /** TOML integer within `min`/`max`. */
+  | "int"
+  /** Free text (no CR/LF). */
+  | "string"
+  /** A file that must exist and be readable; relative to the config file's directory. */
+  | "path"
+  /** A list of such files (string or array). */
+  | "path_list"
+  /** A list of words (string or array), e.g. capability tokens. */
+  | "string_list"
+  /** One of `values`; `boolAliases` maps TOML false/true onto two of them. */
+  | "enum"
+  /** `*_auth`: case-insensitive method names out of `values`, stored lowercase. */
+  | "auth_methods"
+  /** `listen`: one string or an array, each `ADDRESS [options]` (spec §1.3). */
+  | "listen"
+  /** A single listen address (the admin API). */
+  | "listen_one"
+  /** The `auth_http` URL. */
+  | "auth_http"
+  /** `auth_http_header`: a table of header name → value. */
+  | "headers"
+  /** `resolver`: `false` or DNS server addresses. */
+  | "resolver"
+  /** `set_real_ip_from`: addresses, CIDRs, host names or `unix:`. */
+  | "real_ip_list"
+  /** `ssl_protocols`: TLS version names. */
+  | "ssl_protocols"
+  /** `ssl_session_cache`: `off | none | [builtin[:N]] [shared:NAME:SIZE]`. */
+  | "ssl_session_cache"
+  /** `worker_processes`: a positive integer or `"auto"`. */
+  | "workers"
+  /** A backend: `"host:port"` for every protocol, or `{ imap = …, pop3 = …, smtp = … }`. */
+  | "backend"
+  /** A `$scrypt$…` hash made by `mailproxy hash-password`. */
+  | "password_hash"
+  /** A sub-table with its own keys (`[admin]`, `[log]`, `[static_auth]`). */
+  | "table"
+  /** An array of tables (`[[server]]`, `[[static_auth.user]]`). */
+  | "table_array"
+  /** An nginx directive mailproxy recognises but cannot honour: an error explains why. */
+  | "unsupported"
+  /** An nginx directive that no longer exists: an error names the replacement. */
+  | "removed";
+
+/**
+ * Where a key may be written.
+ * - `mail`: at the top level (nginx `mail {}` level) and in `[[server]]`; servers inherit it.
+ * - `server`: only in `[[server]]`.
+ * - `top`: only at the top level.
+ * - the other values name the sub-table the key belongs to.
+ */
+export type KeyContext = "mail" | "server" | "top" | "admin" | "log" | "static_auth" | "static_auth.user";
+
+/** A TOML value as written in a config file (what defaults and examples are expressed in). */
+export type TomlValue = string | number | boolean | TomlValue[] | { [key: string]: TomlValue };
+
+/** One configuration key. */
+export interface KeySpec {
+  /** TOML key; equals the nginx directive name where one exists. */
+  name: string;
+  kind: ValueKind;
+  context: KeyContext;
+  /**
+   * Default in TOML form, or `null` when the key has no value unless set. Keys whose
+   * default is computed (see `defaultDoc`) have `undefined`.
+   */
+  default?: TomlValue | null;
+  /** Human text for a computed or absent default ("machine host name", "required"). */
+  defaultDoc?: string;
+  /** The key must be present (in the table, or for `listen` in each server). */
+  required?: boolean;
+  /** nginx syntax of the directive, or `null` for mailproxy-only keys. */
+  directive: string | null;
+  /** One line saying what the key does. */
+  doc: string;
+  /** A TOML line showing typical use. */
+  example: string;
+  /** `enum`, `auth_methods`: allowed values. */
+  values?: readonly string[];
+  /** `enum`: the values TOML `false` and `true` stand for. */
+  boolAliases?: readonly [string, string];
+  /** `int`, `size`: inclusive bounds. */
+  min?: number;
+  max?: number;
+  /** `unsupported`/`removed`: why, and what to use instead (ends up in the error). */
+  reason?: string;
+  /** `unsupported`: a value that is accepted because it equals nginx's default behaviour. */
+  accept?: TomlValue;
+  /** Accepted, but only produces this warning (nginx no-ops). */
+  warning?: string;
+}
+
+const PAGE = "4k";
+const MIB = 1024 * 1024;
+
+/** Every configuration key, grouped by context, in documentation order. */
+export const CONFIG_KEYS: readonly KeySpec[] = [
+  // ---- top level only --------------------------------------------------------------
+  {
+    name: "worker_processes",
+    kind: "workers",
+    context: "top",
+    default: 1,
+    directive: "worker_processes NUMBER | auto;",
+    doc: 'Number of worker processes; "auto" = one per CPU core.',
+    example: 'worker_processes = "auto"',
+  },
+  {
+    name: "server",
+    kind: "table_array",
+    context: "top",
+    default: null,
+    directive: "server { ... }",
+    doc: "One virtual mail server; write one [[server]] table per server.",
+    example: '[[server]]\nlisten = "143"',
+  },
+  {
+    name: "admin",
+    kind: "table",
+    context: "top",
+    default: null,
+    defaultDoc: "absent = admin API disabled",
+    directive: null,
+    doc: "The admin HTTP API (status, metrics); absent = disabled.",
+    example: '[admin]\nlisten = "127.0.0.1:8080"',
+  },
+  {
+    name: "log",
+    kind: "table",
+    context: "top",
+    default: null,
+    directive: null,
+    doc: "Logging (level and format); replaces nginx error_log.",
+    example: '[log]\nlevel = "info"',
+  },
+  {
+    name: "static_auth",
+    kind: "table",
+    context: "top",
+    default: null,
+    directive: null,
+    doc: "Built-in users, an alternative to an auth_http server.",
+    example: '[static_auth]\nbackend = "127.0.0.1:143"',
+  },
+
+  // ---- server only -----------------------------------------------------------------
+  {
+    name: "listen",
+    kind: "listen",
+    context: "server",
+    required: true,
+    defaultDoc: "required",
+    directive: "listen ADDRESS[:PORT] | PORT | unix:PATH [ssl] [proxy_protocol] [backlog=N] [rcvbuf=SIZE] " +
+      "[sndbuf=SIZE] [bind] [ipv6only=on|off] [multipath] [so_keepalive=on|off|[IDLE]:[INTVL]:[CNT]];",
+    doc: "Listening socket(s): a string or an array of strings, each an address followed by options.",
+    example: 'listen = ["993 ssl", "127.0.0.1:1143"]',
+  },
+  {
+    name: "protocol",
+    kind: "enum",
+    context: "server",
+    values: ["imap", "pop3", "smtp"],
+    defaultDoc: "detected from the listen port (110/995 pop3, 143/993 imap, 25/465/587 smtp)",
+    directive: "protocol imap | pop3 | smtp;",
+    doc: "Protocol spoken on this server's sockets.",
+    example: 'protocol = "imap"',
+  },
+
+  // ---- core (mail level and server) ------------------------------------------------
+  {
+    name: "timeout",
+    kind: "duration",
+    context: "mail",
+    default: "60s",
+    directive: "timeout TIME;",
+    doc: "Deadline for the whole pre-proxy phase (greeting to authenticated backend), not per command.",
+    example: 'timeout = "30s"',
+  },
+  {
+    name: "server_name",
+    kind: "string",
+    context: "mail",
+    defaultDoc: "machine host name",
+    directive: "server_name NAME;",
+    doc: "Name used in the SMTP greeting and EHLO, and in the APOP/CRAM-MD5 salt.",
+    example: 'server_name = "mail.example.com"',
+  },
+  {
+    name: "resolver",
+    kind: "resolver",
+    context: "mail",
+    default: false,
+    directive: "resolver ADDRESS ... | off;",
+    doc: "DNS servers used (SMTP only) to look up the client host name; false = off.",
+    example: 'resolver = ["127.0.0.53"]',
+  },
+  {
+    name: "resolver_timeout",
+    kind: "duration",
+    context: "mail",
+    default: "30s",
+    directive: "resolver_timeout TIME;",
+    doc: "Timeout of each DNS lookup.",
+    example: 'resolver_timeout = "5s"',
+  },
+  {
+    name: "max_errors",
+    kind: "int",
+    context: "mail",
+    default: 5,
+    min: 0,
+    max: 1_000_000,
+    directive: "max_errors NUMBER;",
+    doc: "Close the connection after this many parser-level invalid commands.",
+    example: "max_errors = 3",
+  },
+
+  // ---- auth --------------------------------------------------------------------------
+  {
+    name: "auth",
+    kind: "enum",
+    context: "mail",
+    values: ["http", "static"],
+    defaultDoc: '"http" when auth_http is set, else "static" when [static_auth] has users',
+    directive: null,
+    doc: "Who decides logins: the auth_http server or the built-in [static_auth] users.",
+    example: 'auth = "static"',
+  },
+  {
+    name: "auth_http",
+    kind: "auth_http",
+    context: "mail",
+    default: null,
+    directive: "auth_http URL;",
+    doc: "Auth server: [http://]host[:port][/uri] or unix:/path[:/uri]; no https.",
+    example: 'auth_http = "http://127.0.0.1:9000/auth"',
+  },
+  {
+    name: "auth_http_header",
+    kind: "headers",
+    context: "mail",
+    default: {},
+    directive: "auth_http_header NAME VALUE;",
+    doc: "Extra request headers sent to the auth server, in config order.",
+    example: 'auth_http_header = { X-Auth-Key = "secret" }',
+  },
+  {
+    name: "auth_http_pass_client_cert",
+    kind: "bool",
+    context: "mail",
+    default: false,
+    directive: "auth_http_pass_client_cert on | off;",
+    doc: "Send the client certificate (escaped PEM) in Auth-SSL-Cert.",
+    example: "auth_http_pass_client_cert = true",
+  },
+  {
+    name: "auth_http_timeout",
+    kind: "duration",
+    context: "mail",
+    default: "60s",
+    directive: "auth_http_timeout TIME;",
+    doc: "Timeout for connecting to, sending to and reading from the auth server.",
+    example: 'auth_http_timeout = "5s"',
+  },
+
+  // ---- proxy -------------------------------------------------------------------------
+  {
+    name: "proxy",
+    kind: "bool",
+    context: "mail",
+    default: false,
+    directive: "proxy on | off;",
+    doc: "Parsed for compatibility; has no effect, as in nginx.",
+    example: "proxy = true",
+    warning: "has no effect (as in nginx)",
+  },
+  {
+    name: "proxy_buffer",
+    kind: "size",
+    context: "mail",
+    default: PAGE,
+    min: 1,
+    max: 64 * MIB,
+    directive: "proxy_buffer SIZE;",
+    doc: "Buffer for backend replies during login and for backend-to-client relaying.",
+    example: 'proxy_buffer = "16k"',
+  },
+  {
+    name: "proxy_pass_error_message",
+    kind: "bool",
+    context: "mail",
+    default: false,
+    directive: "proxy_pass_error_message on | off;",
+    doc: "Relay the backend's error text to the client when the backend login fails.",
+    example: "proxy_pass_error_message = true",
+  },
+  {
+    name: "proxy_protocol",
+    kind: "enum",
+    context: "mail",
+    values: ["off", "v1", "v2"],
+    boolAliases: ["off", "v1"],
+    default: "off",
+    directive: "proxy_protocol on | off | v2;",
+    doc: "Send a PROXY protocol header to the backend (true = v1).",
+    example: 'proxy_protocol = "v2"',
+  },
+  {
+    name: "proxy_smtp_auth",
+    kind: "bool",
+    context: "mail",
+    default: false,
+    directive: "proxy_smtp_auth on | off;",
+    doc: "Authenticate to the SMTP backend with AUTH PLAIN.",
+    example: "proxy_smtp_auth = true",
+  },
+  {
+    name: "proxy_timeout",
+    kind: "duration",
+    context: "mail",
+    default: "24h",
+    directive: "proxy_timeout TIME;",
+    doc: "Idle timeout while relaying (re-armed by client activity only).",
+    example: 'proxy_timeout = "10m"',
+  },
+  {
+    name: "xclient",
+    kind: "bool",
+    context: "mail",
+    default: true,
+    directive: "xclient on | off;",
+    doc: "Send XCLIENT to SMTP backends after EHLO.",
+    example: "xclient = false",
+  },
+
+  // ---- protocols -------------------------------------------------------------------
+  {
+    name: "imap_auth",
+    kind: "auth_methods",
+    context: "mail",
+    values: ["plain", "login", "cram-md5", "external"],
+    default: ["plain"],
+    directive: "imap_auth METHOD ...;",
+    doc: "Advertised IMAP AUTH= mechanisms (LOGIN and PLAIN always work); case-insensitive.",
+    example: 'imap_auth = ["plain", "cram-md5"]',
+  },
+  {
+    name: "imap_capabilities",
+    kind: "string_list",
+    context: "mail",
+    default: ["IMAP4", "IMAP4rev1", "UIDPLUS"],
+    directive: "imap_capabilities EXTENSION ...;",
+    doc: "Base IMAP CAPABILITY tokens.",
+    example: 'imap_capabilities = ["IMAP4rev1", "IDLE", "NAMESPACE"]',
+  },
+  {
+    name: "imap_client_buffer",
+    kind: "size",
+    context: "mail",
+    default: PAGE,
+    min: 1,
+    max: 64 * MIB,
+    directive: "imap_client_buffer SIZE;",
+    doc: "Maximum IMAP command size (literals included) and client-to-backend relay buffer.",
+    example: 'imap_client_buffer = "16k"',
+  },
+  {
+    name: "pop3_auth",
+    kind: "auth_methods",
+    context: "mail",
+    values: ["plain", "apop", "cram-md5", "external"],
+    default: ["plain"],
+    directive: "pop3_auth METHOD ...;",
+    doc: "Enabled POP3 mechanisms (plain also enables USER/PASS and LOGIN); case-insensitive.",
+    example: 'pop3_auth = ["plain", "apop"]',
+  },
+  {
+    name: "pop3_capabilities",
+    kind: "string_list",
+    context: "mail",
+    default: ["TOP", "USER", "UIDL"],
+    directive: "pop3_capabilities EXTENSION ...;",
+    doc: "Base POP3 CAPA lines.",
+    example: 'pop3_capabilities = ["TOP", "USER", "UIDL", "PIPELINING"]',
+  },
+  {
+    name: "pop3_client_buffer",
+    kind: "size",
+    context: "mail",
+    default: "8k",
+    min: 1,
+    max: 64 * MIB,
+    directive: null,
+    doc: "POP3 command buffer (nginx has a fixed 128 bytes; 8k fits a 4 KiB SASL token).",
+    example: 'pop3_client_buffer = "8k"',
+  },
+  {
+    name: "smtp_auth",
+    kind: "auth_methods",
+    context: "mail",
+    values: ["plain", "login", "cram-md5", "external", "none"],
+    default: ["plain", "login"],
+    directive: "smtp_auth METHOD ...;",
+    doc: "Advertised SMTP AUTH mechanisms; none = allow MAIL/RCPT without AUTH; case-insensitive.",
+    example: 'smtp_auth = ["plain", "login", "none"]',
+  },
+  {
+    name: "smtp_capabilities",
+    kind: "string_list",
+    context: "mail",
+    default: [],
+    directive: "smtp_capabilities EXTENSION ...;",
+    doc: "Extra EHLO lines, one per entry.",
+    example: 'smtp_capabilities = ["SIZE 10485760", "8BITMIME"]',
+  },
+  {
+    name: "smtp_client_buffer",
+    kind: "size",
+    context: "mail",
+    default: PAGE,
+    min: 1,
+    max: 64 * MIB,
+    directive: "smtp_client_buffer SIZE;",
+    doc: "SMTP command buffer and client-to-backend relay buffer.",
+    example: 'smtp_client_buffer = "8k"',
+  },
+  {
+    name: "smtp_greeting_delay",
+    kind: "duration",
+    context: "mail",
+    default: "0s",
+    directive: "smtp_greeting_delay TIME;",
+    doc: "Wait before the 220 greeting; clients that talk first are rejected.",
+    example: 'smtp_greeting_delay = "2s"',
+  },
+
+  // ---- TLS towards clients ---------------------------------------------------------
+  {
+    name: "starttls",
+    kind: "enum",
+    context: "mail",
+    values: ["off", "on", "only"],
+    boolAliases: ["off", "on"],
+    default: "off",
+    directive: "starttls on | off | only;",
+    doc: "Allow (on) or require (only) STARTTLS/STLS on plain listeners.",
+    example: 'starttls = "only"',
+  },
+  {
+    name: "ssl_certificate",
+    kind: "path_list",
+    context: "mail",
+    default: [],
+    directive: "ssl_certificate FILE;",
+    doc: "Server certificate file(s) in PEM format.",
+    example: 'ssl_certificate = "certs/mail.pem"',
+  },
+  {
+    name: "ssl_certificate_key",
+    kind: "path_list",
+    context: "mail",
+    default: [],
+    directive: "ssl_certificate_key FILE;",
+    doc: "Private key file(s), one per certificate, in the same order.",
+    example: 'ssl_certificate_key = "certs/mail.key"',
+  },
+  {
+    name: "ssl_password_file",
+    kind: "path",
+    context: "mail",
+    default: null,
+    directive: "ssl_password_file FILE;",
+    doc: "Passphrases for encrypted keys, one per line, tried in order.",
+    example: 'ssl_password_file = "certs/passphrases"',
+  },
+  {
+    name: "ssl_certificate_compression",
+    kind: "unsupported",
+    context: "mail",
+    accept: false,
+    default: false,
+    directive: "ssl_certificate_compression on | off;",
+    doc: "Not supported by mailproxy; only false (nginx's default) is accepted.",
+    example: "ssl_certificate_compression = false",
+    reason: "the Node/Bun TLS stack cannot compress certificates; remove the key",
+  },
+  {
+    name: "ssl_dhparam",
+    kind: "unsupported",
+    context: "mail",
+    default: null,
+    directive: "ssl_dhparam FILE;",
+    doc: "Not supported by mailproxy (ECDHE key exchange only).",
+    example: "",
+    reason: "mailproxy offers ECDHE key exchange only, so DH parameters are never used; remove the key",
+  },
+  {
+    name: "ssl_ecdh_curve",
+    kind: "unsupported",
+    context: "mail",
+    accept: "auto",
+    default: "auto",
+    directive: "ssl_ecdh_curve CURVE[:...];",
+    doc: 'Not supported by mailproxy; only "auto" (nginx\'s default) is accepted.',
+    example: 'ssl_ecdh_curve = "auto"',
+    reason: "the TLS runtime always uses its built-in curve list; remove the key",
+  },
+  {
+    name: "ssl_protocols",
+    kind: "ssl_protocols",
+    context: "mail",
+    default: ["TLSv1.2", "TLSv1.3"],
+    directive: "ssl_protocols [TLSv1] [TLSv1.1] [TLSv1.2] [TLSv1.3];",
+    doc: "Enabled TLS versions.",
+    example: 'ssl_protocols = ["TLSv1.3"]',
+  },
+  {
+    name: "ssl_ciphers",
+    kind: "string",
+    context: "mail",
+    default: "HIGH:!aNULL:!MD5",
+    directive: "ssl_ciphers CIPHERS;",
+    doc: "OpenSSL cipher list for TLS 1.2 and below.",
+    example: 'ssl_ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20"',
+  },
+  {
+    name: "ssl_prefer_server_ciphers",
+    kind: "bool",
+    context: "mail",
+    default: false,
+    directive: "ssl_prefer_server_ciphers on | off;",
+    doc: "Prefer the server's cipher order over the client's.",
+    example: "ssl_prefer_server_ciphers = true",
+  },
+  {
+    name: "ssl_session_cache",
+    kind: "ssl_session_cache",
+    context: "mail",
+    default: "none",
+    directive: "ssl_session_cache off | none | [builtin[:SIZE]] [shared:NAME:SIZE];",
+    doc: "TLS session cache.",
+    example: 'ssl_session_cache = "shared:MAIL:10m"',
+  },
+  {
+    name: "ssl_session_tickets",
+    kind: "bool",
+    context: "mail",
+    default: true,
+    directive: "ssl_session_tickets on | off;",
+    doc: "Enable TLS session tickets.",
+    example: "ssl_session_tickets = false",
+  },
+  {
+    name: "ssl_session_ticket_key",
+    kind: "unsupported",
+    context: "mail",
+    default: null,
+    directive: "ssl_session_ticket_key FILE;",
+    doc: "Not supported by mailproxy (ticket keys are random per process).",
+    example: "",
+    reason: "ticket keys are generated at start and rotated by the TLS runtime; remove the key " +
+      "(or set ssl_session_tickets = false)",
+  },
+  {
+    name: "ssl_session_timeout",
+    kind: "duration",
+    context: "mail",
+    default: "5m",
+    directive: "ssl_session_timeout TIME;",
+    doc: "Lifetime of cached TLS sessions and tickets.",
+    example: 'ssl_session_timeout = "1h"',
+  },
+  {
+    name: "ssl_verify_client",
+    kind: "enum",
+    context: "mail",
+    values: ["off", "on", "optional", "optional_no_ca"],
+    boolAliases: ["off", "on"],
+    default: "off",
+    directive: "ssl_verify_client on | off | optional | optional_no_ca;",
+    doc: "Client certificate verification.",
+    example: 'ssl_verify_client = "optional"',
+  },
+  {
+    name: "ssl_verify_depth",
+    kind: "int",
+    context: "mail",
+    default: 1,
+    min: 0,
+    max: 100,
+    directive: "ssl_verify_depth NUMBER;",
+    doc: "Maximum client certificate chain depth.",
+    example: "ssl_verify_depth = 2",
+  },
+  {
+    name: "ssl_client_certificate",
+    kind: "path",
+    context: "mail",
+    default: null,
+    directive: "ssl_client_certificate FILE;",
+    doc: "Trusted CA certificates for client verification, also advertised to clients.",
+    example: 'ssl_client_certificate = "certs/ca.pem"',
+  },
+  {
+    name: "ssl_trusted_certificate",
+    kind: "path",
+    context: "mail",
+    default: null,
+    directive: "ssl_trusted_certificate FILE;",
+    doc: "Trusted CA certificates for client verification, not advertised.",
+    example: 'ssl_trusted_certificate = "certs/ca.pem"',
+  },
+  {
+    name: "ssl_crl",
+    kind: "path",
+    context: "mail",
+    default: null,
+    directive: "ssl_crl FILE;",
+    doc: "Certificate revocation list (PEM) for client verification.",
+    example: 'ssl_crl = "certs/crl.pem"',
+  },
+  {
+    name: "ssl_conf_command",
+    kind: "unsupported",
+    context: "mail",
+    default: null,
+    directive: "ssl_conf_command NAME VALUE;",
+    doc: "Not supported by mailproxy (no raw OpenSSL access).",
+    example: "",
+    reason: "the Node/Bun TLS API has no SSL_CONF access; use ssl_protocols / ssl_ciphers instead",
+  },
+  {
+    name: "ssl",
+    kind: "removed",
+    context: "mail",
+    directive: "ssl on | off;",
+    doc: "Removed from nginx in 1.25.1.",
+    example: "",
+    reason: 'was removed from nginx in 1.25.1; use listen = "993 ssl"',
+  },
+
+  // ---- realip / logging --------------------------------------------------------------
+  {
+    name: "set_real_ip_from",
+    kind: "real_ip_list",
+    context: "mail",
+    default: [],
+    directive: "set_real_ip_from ADDRESS | CIDR | HOSTNAME | unix:;",
+    doc: "Trusted senders of PROXY protocol headers; their header's source becomes the client address.",
+    example: 'set_real_ip_from = ["10.0.0.0/8", "unix:"]',
+  },
+  {
+    name: "error_log",
+    kind: "unsupported",
+    context: "mail",
+    default: null,
+    directive: "error_log FILE [LEVEL];",
+    doc: "Not supported by mailproxy; use the [log] table.",
+    example: "",
+    reason: "logging is configured in the [log] table (level, format) and goes to stderr",
+  },
+
+  // ---- [admin] -----------------------------------------------------------------------
+  {
+    name: "listen",
+    kind: "listen_one",
+    context: "admin",
+    default: "127.0.0.1:8080",
+    directive: null,
+    doc: 'Address of the admin HTTP API ("host:port", "port" or "unix:/path").',
+    example: 'listen = "127.0.0.1:8080"',
+  },
+  {
+    name: "token",
+    kind: "string",
+    context: "admin",
+    default: null,
+    directive: null,
+    doc: "Bearer token required on every admin request when set.",
+    example: 'token = "change-me"',
+  },
+
+  // ---- [log] -------------------------------------------------------------------------
+  {
+    name: "level",
+    kind: "enum",
+    context: "log",
+    values: ["debug", "info", "warning", "error"],
+    default: "info",
+    directive: null,
+    doc: "Lowest level written.",
+    example: 'level = "debug"',
+  },
+  {
+    name: "format",
+    kind: "enum",
+    context: "log",
+    values: ["text", "json"],
+    default: "text",
+    directive: null,
+    doc: "Log line format.",
+    example: 'format = "json"',
+  },
+
+  // ---- [static_auth] ---------------------------------------------------------------
+  {
+    name: "backend",
+    kind: "backend",
+    context: "static_auth",
+    default: {},
+    directive: null,
+    doc: 'Default backend of all users: "ip:port" for every protocol, or a table per protocol.',
+    example: 'backend = { imap = "127.0.0.1:143", pop3 = "127.0.0.1:110", smtp = "127.0.0.1:25" }',
+  },
+  {
+    name: "failure_wait",
+    kind: "duration",
+    context: "static_auth",
+    default: "2s",
+    directive: null,
+    doc:
+      "Delay before a failed static login is answered (whole seconds, sent like Auth-Wait); slows guessing.",
+    example: 'failure_wait = "3s"',
+  },
+  {
+    name: "user",
+    kind: "table_array",
+    context: "static_auth",
+    default: [],
+    directive: null,
+    doc: "One built-in user; write one [[static_auth.user]] table per user.",
+    example: '[[static_auth.user]]\nname = "alice"\npassword = "$scrypt$..."',
+  },
+  {
+    name: "name",
+    kind: "string",
+    context: "static_auth.user",
+    required: true,
+    defaultDoc: "required",
+    directive: null,
+    doc: "Login name (exact match).",
+    example: 'name = "alice"',
+  },
+  {
+    name: "password",
+    kind: "password_hash",
+    context: "static_auth.user",
+    required: true,
+    defaultDoc: "required",
+    directive: null,
+    doc: 'Password hash made by `mailproxy hash-password` ("$scrypt$..."); plaintext is rejected.',
+    example: 'password = "$scrypt$ln=15,r=8,p=1$...$..."',
+  },
+  {
+    name: "backend",
+    kind: "backend",
+    context: "static_auth.user",
+    default: null,
+    defaultDoc: "[static_auth].backend",
+    directive: null,
+    doc: "This user's backend, overriding [static_auth].backend per protocol.",
+    example: 'backend = { imap = "10.0.0.7:143" }',
+  },
+];
+
+/** A table of the config file: the top level, a `[[server]]`, or one of the sub-tables. */
+export type TableName = "top" | "server" | "admin" | "log" | "static_auth" | "static_auth.user";
+
+/**
+ * The keys allowed in a table. The top level and `[[server]]` both accept the
+ * inheritable `mail` keys besides their own.
+ */
+export function keysFor(table: TableName): KeySpec[] {
+  if (table === "top" || table === "server") {
+    return CONFIG_KEYS.filter((k) => k.context === table || k.context === "mail");
+  }
+  return CONFIG_KEYS.filter((k) => k.context === table);
+}
+
+/** Looks a key up in a table. */
+export function findKey(table: TableName, name: string): KeySpec | undefined {
+  return keysFor(table).find((k) => k.name === name);
+}
+
+/** The keys a server inherits from the top level (context `mail`). */
+export const MAIL_LEVEL_KEYS: readonly KeySpec[] = CONFIG_KEYS.filter((k) => k.context === "mail");

@@ -1,0 +1,44 @@
+/**
+ * `--check` output in the spirit of `nginx -t`: the verdict, one line per server, the
+ * admin API, then any warnings.
+ * @module
+ */
+
+import { listenAddress } from "./listen.ts";
+import type { Config, ListenSpec, ServerConfig } from "./types.ts";
+
+function describeListen(spec: ListenSpec): string {
+  return listenAddress(spec) + (spec.ssl ? " ssl" : "") + (spec.proxy_protocol ? " proxy_protocol" : "");
+}
+
+function describeServer(server: ServerConfig): string {
+  const parts = [
+    `server #${server.index + 1}`,
+    server.protocol,
+    "listen",
+    server.listen.map(describeListen).join(", "),
+  ];
+  if (server.starttls !== "off") parts.push(`(starttls ${server.starttls})`);
+  parts.push("auth", server.auth);
+  if (server.auth === "http" && server.auth_http) parts.push(server.auth_http.raw);
+  return parts.join(" ");
+}
+
+/** A multi-line human summary of a loaded config (no trailing newline). */
+export function summarizeConfig(config: Config): string {
+  const lines = [`mailproxy: configuration file ${config.file} syntax is ok`];
+  lines.push(...config.servers.map(describeServer));
+  const users = config.static_auth.users.length;
+  if (users > 0) lines.push(`static_auth ${users} user${users === 1 ? "" : "s"}`);
+  lines.push(
+    config.admin.listen
+      ? `admin listen ${listenAddress(config.admin.listen)}${
+        config.admin.token ? " (token set)" : " (no token)"
+      }`
+      : "admin disabled",
+  );
+  lines.push(`workers ${config.worker_processes}, log ${config.log.level} ${config.log.format}`);
+  lines.push(...config.warnings.map((w) => `warning: ${w}`));
+  lines.push(`mailproxy: configuration file ${config.file} test is successful`);
+  return lines.join("\n");
+}
