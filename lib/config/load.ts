@@ -7,6 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { parse, TomlError } from "smol-toml";
+import { unsupportedByBuild } from "./build_support.ts";
 import { indexKeyLines } from "./locate.ts";
 import { type LoadResult, resolveConfig } from "./resolve.ts";
 
@@ -16,6 +17,8 @@ export type { LoadResult } from "./resolve.ts";
 export interface LoadTextOptions {
   /** Directory relative paths resolve against; default: the directory of `file`. */
   baseDir?: string;
+  /** Validate as nginx would, without refusing what this build cannot serve yet (config unit tests). */
+  ignoreBuildSupport?: boolean;
 }
 
 /**
@@ -30,13 +33,16 @@ export function loadConfigText(text: string, file: string, opts: LoadTextOptions
   } catch (e) {
     return { ok: false, errors: [syntaxError(e, file)] };
   }
-  return resolveConfig({
+  const result = resolveConfig({
     doc,
     file,
     absFile,
     baseDir: opts.baseDir ?? dirname(absFile),
     lines: indexKeyLines(text),
   });
+  if (!result.ok || opts.ignoreBuildSupport) return result;
+  const unsupported = unsupportedByBuild(result.config, file);
+  return unsupported.length > 0 ? { ok: false, errors: unsupported } : result;
 }
 
 /** Reads and validates a config file; relative paths inside resolve against its directory. */
