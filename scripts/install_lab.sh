@@ -2,13 +2,26 @@
 # Installs the real servers and clients the integration tests and benchmarks drive:
 # Dovecot (IMAP/POP3/LMTP), Postfix, nginx with the mail module, curl, swaks, openssl.
 # Idempotent: packages already present are skipped. Needs root (apt-get) on Debian.
+# Also creates the `vmail` system user that owns the lab's maildirs (tests/lab/dovecot.ts
+# creates it on demand as well).
 set -euo pipefail
+
+ensure_vmail() {
+  if ! getent passwd vmail >/dev/null; then
+    if [ "$(id -u)" != 0 ]; then
+      echo "install_lab: user vmail missing and not root; create it with useradd --system vmail" >&2
+      exit 1
+    fi
+    useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin vmail
+  fi
+}
 
 need=()
 for pkg in dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix nginx libnginx-mod-mail curl swaks openssl python3 ca-certificates; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -eq 0 ]; then
+  ensure_vmail
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -26,3 +39,4 @@ echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-se
 echo "postfix postfix/mailname string localhost" | debconf-set-selections
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+ensure_vmail
