@@ -4,7 +4,6 @@
  * @module
  */
 
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,14 +38,25 @@ export async function startProxy(runtime: Runtime, toml: string, waitPorts: numb
     : `${toml}\n[admin]\nlisten = "127.0.0.1:${adminPort}"\n`;
   writeFileSync(configFile, text);
   const [cmd, ...args] = runCommand(runtime);
-  const child = spawn(cmd, [...args, join(ROOT, "main.ts"), "--config", configFile], {
+  // Deno.Command rather than node:child_process: the latter reports a child that
+  // handled SIGTERM and exited 0 as "killed by SIGTERM".
+  const child = new Deno.Command(cmd, {
+    args: [...args, join(ROOT, "main.ts"), "--config", configFile],
     cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
   let output = "";
-  child.stdout!.on("data", (d: Uint8Array) => (output += new TextDecoder().decode(d)));
-  child.stderr!.on("data", (d: Uint8Array) => (output += new TextDecoder().decode(d)));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) output += decoder.decode(chunk, { stream: true });
+  };
+  const drained = Promise.all([collect(child.stdout), collect(child.stderr)]);
+  const exited = child.status.then(async (s) => {
+    await drained;
+    return s.signal ? null : s.code;
+  });
   let exitCode: number | null | undefined;
   exited.then((c) => (exitCode = c));
 
@@ -58,7 +68,13 @@ export async function startProxy(runtime: Runtime, toml: string, waitPorts: numb
     logs: () => output,
     async stop() {
       if (exitCode === undefined) child.kill("SIGTERM");
-      const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      const killer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }, 5000);
       const code = await exited;
       clearTimeout(killer);
       rmSync(dir, { recursive: true, force: true });
