@@ -14,7 +14,11 @@ import { LineClient } from "./helpers/line_client.ts";
 import { type ProxyProcess, startProxy } from "./helpers/proxy_process.ts";
 import { RUNTIMES } from "./helpers/runtimes.ts";
 
-function run(cmd: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(cmd, args, { timeout: 30_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
@@ -57,7 +61,9 @@ function lab(): Promise<Lab> {
     );
     const big = bigMessage();
     dovecot.addMessage("alice", big);
-    const auth = await startAuthService({ backends: { imap: { host: "127.0.0.1", port: dovecot.imapPort } } });
+    const auth = await startAuthService({
+      backends: { imap: { host: "127.0.0.1", port: dovecot.imapPort } },
+    });
     return { dovecot, auth, big };
   })();
   return labPromise;
@@ -105,17 +111,38 @@ password = "${alice}"
       try {
         for (const [how, port] of [["auth_http", httpPort], ["static users", staticPort]] as const) {
           await t.step(`curl lists alice's INBOX via ${how}`, async () => {
-            const r = await run("curl", ["-sS", "--max-time", "20", `imap://127.0.0.1:${port}/INBOX?ALL`, "--user", "alice:alicepass"]);
+            const r = await run("curl", [
+              "-sS",
+              "--max-time",
+              "20",
+              `imap://127.0.0.1:${port}/INBOX?ALL`,
+              "--user",
+              "alice:alicepass",
+            ]);
             assert.equal(r.code, 0, r.stderr);
             assert.match(r.stdout, /\* SEARCH 1 2/);
           });
           await t.step(`curl fetches message 1 via ${how}`, async () => {
-            const r = await run("curl", ["-sS", "--max-time", "20", `imap://127.0.0.1:${port}/INBOX;UID=1`, "--user", "alice:alicepass"]);
+            const r = await run("curl", [
+              "-sS",
+              "--max-time",
+              "20",
+              `imap://127.0.0.1:${port}/INBOX;UID=1`,
+              "--user",
+              "alice:alicepass",
+            ]);
             assert.equal(r.code, 0, r.stderr);
             assert.match(r.stdout, /Subject: hello alice/);
           });
           await t.step(`wrong password is refused via ${how}`, async () => {
-            const r = await run("curl", ["-sS", "--max-time", "20", `imap://127.0.0.1:${port}/INBOX?ALL`, "--user", "alice:wrong"]);
+            const r = await run("curl", [
+              "-sS",
+              "--max-time",
+              "20",
+              `imap://127.0.0.1:${port}/INBOX?ALL`,
+              "--user",
+              "alice:wrong",
+            ]);
             assert.notEqual(r.code, 0);
             assert.match(r.stderr, /Login denied|denied|67/i);
           });
@@ -224,9 +251,14 @@ print(m.login("waituser", "waitpass")[0])`,
           assert.ok(status.logins.failed >= 2, JSON.stringify(status.logins));
           assert.equal(status.runtime.split(" ")[0], runtime);
           const metrics = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
-          const ok = metrics.match(/^mailproxy_logins_total\{method="plain",protocol="imap",result="ok"\} (\d+)$/m);
+          const ok = metrics.match(
+            /^mailproxy_logins_total\{method="plain",protocol="imap",result="ok"\} (\d+)$/m,
+          );
           assert.ok(ok && Number(ok[1]) >= 6, metrics);
-          assert.match(metrics, /^mailproxy_relayed_bytes_total\{direction="downstream",protocol="imap"\} \d{7,}$/m);
+          assert.match(
+            metrics,
+            /^mailproxy_relayed_bytes_total\{direction="downstream",protocol="imap"\} \d{7,}$/m,
+          );
         });
 
         await t.step("no password ever reaches the logs", () => {

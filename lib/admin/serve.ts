@@ -12,7 +12,9 @@ export interface HttpServer {
 type Handler = (request: Request) => Response | Promise<Response>;
 
 interface BunLike {
-  serve(options: { hostname: string; port: number; fetch: Handler }): { port: number; stop(force?: boolean): void };
+  serve(
+    options: { hostname: string; port: number; fetch: Handler },
+  ): { port: number; stop(force?: boolean): void };
 }
 
 /** Starts serving `handler` on hostname:port. */

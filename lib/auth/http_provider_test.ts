@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as net from "node:net";
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 import { HttpAuthProvider, MAX_WAIT_ROUNDS } from "./http_provider.ts";
 import type { AuthRequest } from "./types.ts";
 import type { AuthHttpUrl } from "../config/types.ts";

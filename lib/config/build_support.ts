@@ -20,7 +20,9 @@ export function unsupportedByBuild(config: Config, file: string): string[] {
       errors.push(`${where}: listen "${l.raw}": TLS towards clients is not implemented in this version`);
     }
     if (s.starttls !== "off") {
-      errors.push(`${where}: starttls = "${s.starttls}": TLS towards clients is not implemented in this version`);
+      errors.push(
+        `${where}: starttls = "${s.starttls}": TLS towards clients is not implemented in this version`,
+      );
     }
   }
   return errors;

@@ -28,7 +28,10 @@ function stringify(value: unknown): string {
 }
 
 /** Sets up logging for the process (idempotent: a reload calls it again). */
-export function setupLogging(config: LogConfig, write: (line: string) => void = (l) => process.stderr.write(l)): void {
+export function setupLogging(
+  config: LogConfig,
+  write: (line: string) => void = (l) => process.stderr.write(l),
+): void {
   resetSync();
   const format = config.format === "json" ? jsonLinesFormatter : textLine;
   configureSync({

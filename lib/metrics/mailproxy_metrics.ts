@@ -12,7 +12,10 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export class MailproxyMetrics {
   readonly registry = new Registry();
   readonly connectionsAccepted = this.registry.register(
-    new Counter("mailproxy_connections_accepted_total", "Client connections accepted, by server and protocol."),
+    new Counter(
+      "mailproxy_connections_accepted_total",
+      "Client connections accepted, by server and protocol.",
+    ),
   );
   readonly connectionsActive = this.registry.register(
     new Gauge("mailproxy_connections_active", "Client connections open now, by server and protocol."),
@@ -31,7 +34,10 @@ export class MailproxyMetrics {
     ),
   );
   readonly authErrors = this.registry.register(
-    new Counter("mailproxy_auth_errors_total", "Auth exchanges that broke (timeout, bad reply), by provider."),
+    new Counter(
+      "mailproxy_auth_errors_total",
+      "Auth exchanges that broke (timeout, bad reply), by provider.",
+    ),
   );
   readonly backendLoginDuration = this.registry.register(
     new Histogram(

@@ -7,7 +7,14 @@ import type { ServerConfig } from "../config/types.ts";
 import type { Frontend, FrontendContext } from "./types.ts";
 import { ImapFrontend } from "./imap/frontend.ts";
 
-export type { BackendLogin, BackendStep, Credentials, Frontend, FrontendContext, FrontendStep } from "./types.ts";
+export type {
+  BackendLogin,
+  BackendStep,
+  Credentials,
+  Frontend,
+  FrontendContext,
+  FrontendStep,
+} from "./types.ts";
 
 /** Creates the client-side state machine of the server's protocol. */
 export function createFrontend(server: ServerConfig, ctx: FrontendContext): Frontend {

@@ -69,7 +69,6 @@ export function relay(client: Conn, backend: Conn, options: RelayOptions): Promi
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener("abort", onAbort);
 
-
     const up = async () => {
       while (true) {
         const chunk = await client.read();

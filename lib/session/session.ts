@@ -69,7 +69,10 @@ export async function runSession(
   let outcome = "closed";
   try {
     client.setNoDelay(true);
-    client.setReadSizing({ min: Math.min(MIN_READ, clientBufferSize(server)), max: clientBufferSize(server) });
+    client.setReadSizing({
+      min: Math.min(MIN_READ, clientBufferSize(server)),
+      max: clientBufferSize(server),
+    });
     const frontend = createFrontend(server, { secure: listen.ssl });
     const logged = await preAuth(client, frontend, server, entry, deps, log);
     if (logged) {
@@ -120,8 +123,9 @@ async function preAuth(
         const data = await client.read();
         if (data === null) {
           if (deadline.expired) log.info("client timed out");
-          else if (entry.abort.signal.aborted) log.info("session ended: {why}", { why: entry.abort.signal.reason });
-          else log.info("client closed connection");
+          else if (entry.abort.signal.aborted) {
+            log.info("session ended: {why}", { why: entry.abort.signal.reason });
+          } else log.info("client closed connection");
           return null;
         }
         frontend.receive(data);
@@ -170,7 +174,9 @@ async function preAuth(
     }
   } catch (err) {
     if (deadline.expired) log.info("client timed out");
-    else log.info("client connection error: {error}", { error: err instanceof Error ? err.message : String(err) });
+    else {log.info("client connection error: {error}", {
+        error: err instanceof Error ? err.message : String(err),
+      });}
     return null;
   } finally {
     deadline.stop();
@@ -202,8 +208,10 @@ async function authenticate(
   const started = performance.now();
   let result = await deps.auth.authenticate(request, entry.abort.signal);
   deps.metrics.authDuration.observe({ provider: deps.auth.name }, (performance.now() - started) / 1000);
-  if (result.status === "ok" && result.pass === undefined && server.protocol !== "smtp" &&
-    (credentials.method === "apop" || credentials.method === "cram-md5" || credentials.method === "external")) {
+  if (
+    result.status === "ok" && result.pass === undefined && server.protocol !== "smtp" &&
+    (credentials.method === "apop" || credentials.method === "cram-md5" || credentials.method === "external")
+  ) {
     result = { status: "error", reason: `auth ${deps.auth.name} did not send password` };
   }
   const user = binaryForDisplay(credentials.user);
@@ -287,7 +295,11 @@ async function proxy(
         if (!timedOut) await fail("login", `read error: ${errorText(err)}`, login.internalError());
       }
       if (data === null) {
-        await fail("login", timedOut ? "upstream timed out" : "upstream closed connection", login.internalError());
+        await fail(
+          "login",
+          timedOut ? "upstream timed out" : "upstream closed connection",
+          login.internalError(),
+        );
       }
       let step = login.receive(data!);
       while (step !== null) {

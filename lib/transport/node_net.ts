@@ -169,10 +169,16 @@ export const nodeNetTransport: Transport = {
         server.off("error", reject);
         resolve(new NodeListener(server, options.transport === "unix" ? options.path : undefined));
       };
-      if (options.transport === "unix") server.listen({ path: options.path, backlog: options.backlog }, onListening);
-      else {
+      if (options.transport === "unix") {
+        server.listen({ path: options.path, backlog: options.backlog }, onListening);
+      } else {
         server.listen(
-          { host: options.hostname, port: options.port, backlog: options.backlog ?? 511, exclusive: !options.reusePort },
+          {
+            host: options.hostname,
+            port: options.port,
+            backlog: options.backlog ?? 511,
+            exclusive: !options.reusePort,
+          },
           onListening,
         );
       }
