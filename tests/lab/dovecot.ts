@@ -21,6 +21,8 @@ export interface DovecotOptions {
   users?: LabUser[];
   /** Directory for the instance (created if missing, kept on stop). Default: a new temp dir, removed on stop. */
   dir?: string;
+  /** Fixed ports (the demo uses the ones config.example.toml names); default: free ports. */
+  ports?: { imap?: number; pop3?: number; lmtp?: number };
   /** Extra dovecot.conf text appended at the end (e.g. benchmark tuning). */
   extraConfig?: string;
   /** Keep the temp dir after stop (also when the environment sets MAILPROXY_LAB_KEEP=1). */
@@ -334,7 +336,11 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<Dovecot> 
   let ports: Ports | undefined;
   let lastError = "";
   for (let attempt = 1; attempt <= BIND_ATTEMPTS && !ports; attempt++) {
-    const candidate = { imap: await freePort(), pop3: await freePort(), lmtp: await freePort() };
+    const candidate = {
+      imap: opts.ports?.imap ?? await freePort(),
+      pop3: opts.ports?.pop3 ?? await freePort(),
+      lmtp: opts.ports?.lmtp ?? await freePort(),
+    };
     await Deno.writeTextFile(confPath, renderConfig(dir, instance, candidate, opts.extraConfig ?? ""));
     const logOffset = fileSize(logPath);
     const stderrOffset = fileSize(stderrPath);
