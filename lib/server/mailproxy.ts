@@ -101,6 +101,13 @@ export class Mailproxy {
   }
 
   async #bind(spec: ListenSpec): Promise<Listener> {
+    for (const option of unappliedListenOptions(spec, this.#transport.runtime)) {
+      this.#log.warn('listen "{listen}": {option} cannot be applied on {runtime}; ignored', {
+        listen: spec.raw,
+        option,
+        runtime: this.#transport.runtime,
+      });
+    }
     try {
       return await this.#transport.listen({
         transport: spec.transport,
@@ -149,6 +156,20 @@ export class Mailproxy {
     await this.#admin?.close();
     this.#admin = null;
   }
+}
+
+/**
+ * Listen options the runtime's socket API cannot set. They are valid nginx syntax, so
+ * --check accepts them, but the log says at start which ones have no effect here.
+ */
+export function unappliedListenOptions(spec: ListenSpec, runtime: "deno" | "bun"): string[] {
+  const out: string[] = [];
+  if (spec.rcvbuf !== undefined) out.push("rcvbuf");
+  if (spec.sndbuf !== undefined) out.push("sndbuf");
+  if (spec.so_keepalive !== undefined) out.push("so_keepalive");
+  if (spec.ipv6only !== undefined) out.push("ipv6only");
+  if (spec.backlog !== undefined && runtime === "deno") out.push("backlog");
+  return out;
 }
 
 function errorText(err: unknown): string {
