@@ -40,7 +40,12 @@ function pattern(size: number, seed: number): Uint8Array {
   return out;
 }
 
-for (const [name, t] of [["deno", denoTransport], ["node:net", nodeNetTransport]] as const) {
+// Under `bun test` (tests/bun_unit_test.ts) only Bun's transport exists.
+const transports: [string, Transport][] = "Bun" in globalThis
+  ? [["node:net", nodeNetTransport]]
+  : [["deno", denoTransport], ["node:net", nodeNetTransport]];
+
+for (const [name, t] of transports) {
   Deno.test(`relay (${name}): bytes are exact both ways, client half-close passes on`, async () => {
     const [user, clientSide, closeL1] = await pair(t);
     const [backendSide, mailbox, closeL2] = await pair(t);
