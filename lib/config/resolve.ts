@@ -58,6 +58,7 @@ export function resolveConfig(input: ResolveInput): LoadResult {
     worker_processes: (top.values.get("worker_processes") ?? defaultOf("top", "worker_processes")) as
       | number
       | "auto",
+    shutdown_timeout: (top.values.get("shutdown_timeout") ?? defaultOf("top", "shutdown_timeout")) as number,
     servers,
     admin,
     log,

@@ -127,6 +127,15 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     example: 'worker_processes = "auto"',
   },
   {
+    name: "shutdown_timeout",
+    kind: "duration",
+    context: "top",
+    default: "30s",
+    directive: "worker_shutdown_timeout TIME;",
+    doc: "On SIGTERM/SIGINT, how long sessions may go on after listeners close; the rest are then ended.",
+    example: 'shutdown_timeout = "2m"',
+  },
+  {
     name: "server",
     kind: "table_array",
     context: "top",

@@ -146,6 +146,8 @@ export interface Config {
   file: string;
   /** Number of worker processes, or `"auto"` for one per CPU core (default 1). */
   worker_processes: number | "auto";
+  /** Drain limit (ms) on SIGTERM/SIGINT before remaining sessions are ended. */
+  shutdown_timeout: number;
   servers: ServerConfig[];
   admin: AdminConfig;
   log: LogConfig;

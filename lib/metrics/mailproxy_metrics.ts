@@ -1,16 +1,37 @@
 /**
  * The metrics mailproxy exports. Names follow Prometheus conventions: `_total`
- * for counters, base units (seconds, bytes).
+ * for counters, base units (seconds, bytes), `mailproxy_` prefix. Labels are
+ * bounded sets (server index, protocol, method, result, backend address): never
+ * user names or session ids.
+ *
+ * Not here yet: throttling decisions (mailproxy has no throttling). The TLS series
+ * are created at 0 per server and count once client TLS lands.
  * @module
  */
 
 import { Counter, Gauge, Histogram, Registry } from "./registry.ts";
+import { RateWindow } from "./window.ts";
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Login results the rate windows keep apart. */
+export type LoginResult = "ok" | "failed" | "error";
 
 /** All series of one mailproxy process. */
 export class MailproxyMetrics {
   readonly registry = new Registry();
+  /** Logins per result over recent minutes, for the status page. */
+  readonly loginRates: Record<LoginResult, RateWindow> = {
+    ok: new RateWindow(),
+    failed: new RateWindow(),
+    error: new RateWindow(),
+  };
+  readonly buildInfo = this.registry.register(
+    new Gauge("mailproxy_build_info", "Always 1; labels name the mailproxy version and the runtime."),
+  );
+  readonly startTime = this.registry.register(
+    new Gauge("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds."),
+  );
   readonly connectionsAccepted = this.registry.register(
     new Counter(
       "mailproxy_connections_accepted_total",
@@ -24,6 +45,7 @@ export class MailproxyMetrics {
     new Counter(
       "mailproxy_logins_total",
       "Login attempts by protocol, auth method and result (ok, failed, error).",
+      (labels, n) => this.loginRates[labels.result as LoginResult]?.add(n),
     ),
   );
   readonly authDuration = this.registry.register(
@@ -37,6 +59,13 @@ export class MailproxyMetrics {
     new Counter(
       "mailproxy_auth_errors_total",
       "Auth exchanges that broke (timeout, bad reply), by provider.",
+    ),
+  );
+  readonly backendConnectDuration = this.registry.register(
+    new Histogram(
+      "mailproxy_backend_connect_duration_seconds",
+      "Time to open the TCP connection to the backend, by backend.",
+      LATENCY_BUCKETS,
     ),
   );
   readonly backendLoginDuration = this.registry.register(
@@ -61,4 +90,45 @@ export class MailproxyMetrics {
   readonly sessionsDone = this.registry.register(
     new Counter("mailproxy_sessions_total", "Finished sessions by protocol and how they ended."),
   );
+  readonly tlsHandshakes = this.registry.register(
+    new Counter("mailproxy_tls_handshakes_total", "Completed client TLS handshakes, by server and protocol."),
+  );
+  readonly tlsHandshakeFailures = this.registry.register(
+    new Counter(
+      "mailproxy_tls_handshake_failures_total",
+      "Client TLS handshakes that failed, by server and protocol.",
+    ),
+  );
+  readonly configReloads = this.registry.register(
+    new Counter("mailproxy_config_reloads_total", "Config reloads (SIGHUP, POST /reload), by result."),
+  );
+  readonly configLastReloadSuccessful = this.registry.register(
+    new Gauge("mailproxy_config_last_reload_successful", "1 if the last config reload applied, else 0."),
+  );
+  readonly configLastReloadSuccessTime = this.registry.register(
+    new Gauge(
+      "mailproxy_config_last_reload_success_timestamp_seconds",
+      "When the running config was loaded (start or last successful reload), since the Unix epoch.",
+    ),
+  );
+
+  /** Fixed facts of the process, and zero series for what has not happened yet. */
+  constructor(info: { version: string; runtime: string; startedAt: number } | null = null) {
+    if (info) {
+      this.buildInfo.set({ version: info.version, runtime: info.runtime }, 1);
+      this.startTime.set({}, info.startedAt / 1000);
+      this.configLastReloadSuccessTime.set({}, info.startedAt / 1000);
+    }
+    this.configLastReloadSuccessful.set({}, 1);
+    for (const result of ["ok", "failed"]) this.configReloads.init({ result });
+  }
+
+  /** Creates the per-server series at 0 so dashboards see them before the first event. */
+  initServer(server: number, protocol: string): void {
+    const labels = { server: String(server), protocol };
+    this.connectionsAccepted.init(labels);
+    this.tlsHandshakes.init(labels);
+    this.tlsHandshakeFailures.init(labels);
+    if (this.connectionsActive.get(labels) === 0) this.connectionsActive.set(labels, 0);
+  }
 }

@@ -1,12 +1,19 @@
 /**
  * A small Prometheus registry: counters, gauges and histograms with labels,
- * rendered in the text exposition format. Chosen over `prom-client` because that
- * package leans on Node's `process`/cluster machinery and pulls in dependencies
- * for features we do not need; mailproxy needs ~15 series and a renderer.
+ * rendered in the text exposition format (0.0.4).
+ *
+ * Why not `prom-client`: it pulls in `@opentelemetry/api` and `tdigest`, and its
+ * default metrics and cluster aggregation lean on Node's `process`/`cluster`/
+ * `perf_hooks`, which Deno and Bun only emulate; we would turn most of it off. What
+ * mailproxy needs is ~20 series, label escaping and a renderer, which fits here and
+ * behaves the same on both runtimes. Exemplars need the OpenMetrics format
+ * (`# EOF`, different `_total` handling); we serve 0.0.4 text, so none are attached
+ * (the session id stays in the logs and `/sessions`, never in labels: unbounded).
  * @module
  */
 
-type Labels = Record<string, string>;
+/** Label names to values of one series. */
+export type Labels = Record<string, string>;
 
 function labelKey(labels: Labels): string {
   const keys = Object.keys(labels).sort();
@@ -25,12 +32,33 @@ interface Metric {
 /** A monotonically increasing counter. */
 export class Counter implements Metric {
   readonly #values = new Map<string, number>();
-  constructor(readonly name: string, readonly help: string) {}
+  readonly #labels = new Map<string, Labels>();
+  /** `onInc` sees every increment (e.g. to feed a rate window). */
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly onInc?: (labels: Labels, n: number) => void,
+  ) {}
 
   /** Adds `n` (default 1) to the series with these labels. */
   inc(labels: Labels = {}, n = 1): void {
     const key = labelKey(labels);
+    if (!this.#labels.has(key)) this.#labels.set(key, { ...labels });
     this.#values.set(key, (this.#values.get(key) ?? 0) + n);
+    this.onInc?.(labels, n);
+  }
+
+  /** Creates the series at 0 if absent, so it is scraped before its first event. */
+  init(labels: Labels): void {
+    const key = labelKey(labels);
+    if (this.#values.has(key)) return;
+    this.#labels.set(key, { ...labels });
+    this.#values.set(key, 0);
+  }
+
+  /** Every series with its labels and value. */
+  series(): { labels: Labels; value: number }[] {
+    return [...this.#values].map(([key, value]) => ({ labels: this.#labels.get(key)!, value }));
   }
 
   /** Current value of one series (0 if never incremented). */
@@ -75,7 +103,7 @@ export class Gauge implements Metric {
 
 /** A histogram with fixed buckets (seconds). */
 export class Histogram implements Metric {
-  readonly #series = new Map<string, { counts: number[]; sum: number; count: number }>();
+  readonly #series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
   constructor(readonly name: string, readonly help: string, readonly buckets: number[]) {}
 
   /** Records one observation. */
@@ -83,12 +111,17 @@ export class Histogram implements Metric {
     const key = labelKey(labels);
     let s = this.#series.get(key);
     if (!s) {
-      s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 };
+      s = { labels: { ...labels }, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
       this.#series.set(key, s);
     }
     for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]) s.counts[i]++;
     s.sum += value;
     s.count++;
+  }
+
+  /** Every series with its labels, observation count and sum. */
+  series(): { labels: Labels; count: number; sum: number }[] {
+    return [...this.#series.values()].map((s) => ({ labels: s.labels, count: s.count, sum: s.sum }));
   }
 
   render(): string {

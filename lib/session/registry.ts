@@ -73,6 +73,17 @@ export class SessionRegistry {
     return true;
   }
 
+  /** Ends every session whose info matches; returns their ids. */
+  killWhere(match: (info: SessionInfo) => boolean, reason = "killed by admin"): string[] {
+    const ids: string[] = [];
+    for (const e of this.#sessions.values()) {
+      if (!match(e.info)) continue;
+      ids.push(e.info.id);
+      e.abort.abort(reason);
+    }
+    return ids;
+  }
+
   /** Ends every session (shutdown). */
   killAll(reason: string): void {
     for (const e of this.#sessions.values()) e.abort.abort(reason);
