@@ -4,6 +4,7 @@
  * @module
  */
 
+import { concat } from "../util/bytes.ts";
 import process from "node:process";
 import type { HashPasswordIo } from "./hash_password.ts";
 
@@ -50,15 +51,7 @@ async function readAll(): Promise<string> {
   for await (const chunk of process.stdin) {
     parts.push(typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk);
   }
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return new TextDecoder().decode(all);
+  return new TextDecoder().decode(concat(parts));
 }
 
 /** The process's stdin/stdout/stderr as a {@link HashPasswordIo}. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { denoTransport } from "../transport/deno.ts";
 import { nodeNetTransport } from "../transport/node_net.ts";
 import type { Conn, Transport } from "../transport/types.ts";
+import { concat } from "../util/bytes.ts";
 import { relay } from "./relay.ts";
 
 /** A connected pair (a, b) over loopback through the given transport. */
@@ -14,20 +15,12 @@ async function pair(t: Transport): Promise<[Conn, Conn, () => void]> {
 
 async function readAll(conn: Conn): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let size = 0;
   while (true) {
     const chunk = await conn.read();
     if (chunk === null) break;
     parts.push(chunk.slice());
-    size += chunk.length;
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 function pattern(size: number, seed: number): Uint8Array {
