@@ -7,7 +7,7 @@
 import type { MailProtocol } from "./auth/types.ts";
 
 /** Protocols with a front end and backend login in this build. */
-export const SUPPORTED_PROTOCOLS: readonly MailProtocol[] = ["imap"];
+export const SUPPORTED_PROTOCOLS: readonly MailProtocol[] = ["imap", "pop3", "smtp"];
 
 /** TLS towards clients (`listen … ssl`, `starttls on|only`). */
 export const CLIENT_TLS = false;

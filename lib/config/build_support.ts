@@ -5,7 +5,14 @@
  */
 
 import { CLIENT_TLS, SUPPORTED_PROTOCOLS } from "../features.ts";
-import type { Config } from "./types.ts";
+import type { Config, ServerConfig } from "./types.ts";
+
+/** Methods whose digest needs the plaintext password on the verifying side, per protocol key. */
+const CHALLENGE_RESPONSE = {
+  imap: ["imap_auth", ["cram-md5"]],
+  pop3: ["pop3_auth", ["apop", "cram-md5"]],
+  smtp: ["smtp_auth", ["cram-md5"]],
+} as const;
 
 /** One line per setting this build cannot serve, in the loader's `file:line: …` form. */
 export function unsupportedByBuild(config: Config, file: string): string[] {
@@ -15,6 +22,7 @@ export function unsupportedByBuild(config: Config, file: string): string[] {
     if (!SUPPORTED_PROTOCOLS.includes(s.protocol)) {
       errors.push(`${where}: protocol ${s.protocol} is not implemented in this version of mailproxy`);
     }
+    errors.push(...staticChallengeResponse(s).map((e) => `${where}: ${e}`));
     if (CLIENT_TLS) continue;
     for (const l of s.listen.filter((l) => l.ssl)) {
       errors.push(`${where}: listen "${l.raw}": TLS towards clients is not implemented in this version`);
@@ -26,4 +34,19 @@ export function unsupportedByBuild(config: Config, file: string): string[] {
     }
   }
   return errors;
+}
+
+/**
+ * `auth = "static"` keeps only scrypt hashes, which cannot verify APOP or CRAM-MD5
+ * digests: the static provider would refuse every such login, so advertising the
+ * method is a configuration error, not a runtime surprise.
+ */
+function staticChallengeResponse(s: ServerConfig): string[] {
+  if (s.auth !== "static") return [];
+  const [key, methods] = CHALLENGE_RESPONSE[s.protocol];
+  const enabled: readonly string[] = s[key];
+  return methods.filter((m) => enabled.includes(m)).map((m) =>
+    `${key} includes "${m}", which cannot work with auth = "static": stored password hashes cannot ` +
+    `verify ${m === "apop" ? "APOP" : "CRAM-MD5"} digests (use auth_http, or remove "${m}")`
+  );
 }

@@ -6,6 +6,8 @@
 import type { ServerConfig } from "../config/types.ts";
 import type { Frontend, FrontendContext } from "./types.ts";
 import { ImapFrontend } from "./imap/frontend.ts";
+import { SmtpFrontend } from "./smtp/frontend.ts";
+import { Pop3Frontend } from "./pop3/frontend.ts";
 
 export type {
   BackendLogin,
@@ -14,6 +16,7 @@ export type {
   Frontend,
   FrontendContext,
   FrontendStep,
+  PreGreeting,
 } from "./types.ts";
 
 /** Creates the client-side state machine of the server's protocol. */
@@ -21,6 +24,10 @@ export function createFrontend(server: ServerConfig, ctx: FrontendContext): Fron
   switch (server.protocol) {
     case "imap":
       return new ImapFrontend(server, ctx);
+    case "pop3":
+      return new Pop3Frontend(server, ctx);
+    case "smtp":
+      return new SmtpFrontend(server, ctx);
     default:
       throw new Error(`protocol ${server.protocol} is not implemented yet`);
   }
@@ -39,4 +46,4 @@ export function clientBufferSize(server: ServerConfig): number {
 }
 
 /** Protocols whose front end exists in this build. */
-export const IMPLEMENTED_PROTOCOLS: readonly string[] = ["imap"];
+export const IMPLEMENTED_PROTOCOLS: readonly string[] = ["imap", "pop3", "smtp"];

@@ -83,6 +83,7 @@ export function testServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     ssl_crl: null,
 
     set_real_ip_from: [],
+    access: [],
     ...overrides,
   };
 }

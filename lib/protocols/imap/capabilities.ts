@@ -6,6 +6,7 @@
  */
 
 import type { ServerConfig } from "../../config/types.ts";
+import { authMethodEnabled } from "../common/pre_auth.ts";
 
 /** `imap_auth` method → advertised token, in nginx's fixed order. */
 const AUTH_TOKENS: readonly (readonly [string, string])[] = [
@@ -17,7 +18,7 @@ const AUTH_TOKENS: readonly (readonly [string, string])[] = [
 
 /** True when `method` (case-insensitive) is listed in `imap_auth`. */
 export function imapAuthEnabled(imapAuth: readonly string[], method: string): boolean {
-  return imapAuth.some((m) => m.toLowerCase() === method);
+  return authMethodEnabled(imapAuth, method);
 }
 
 /** The `AUTH=` tokens enabled by `imap_auth`, in nginx's order (`login` enables AUTH=LOGIN). */

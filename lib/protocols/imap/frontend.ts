@@ -18,6 +18,7 @@ import { isUnsafeCredential } from "../../sasl/safe_credentials.ts";
 import { makeSalt } from "../../sasl/salt.ts";
 import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mechanisms.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
+import { authFailedStep, authFailureText, ErrorCounter } from "../common/pre_auth.ts";
 import type { BackendLogin, Credentials, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import { ImapBackendLogin } from "./backend_login.ts";
 import { imapAuthEnabled, imapCapabilityLine } from "./capabilities.ts";
@@ -42,7 +43,7 @@ export class ImapFrontend implements Frontend {
   readonly #policy: SaslPolicy;
   #secure: boolean;
   #phase: Phase = "commands";
-  #errors = 0;
+  readonly #errors: ErrorCounter;
   /** An AUTHENTICATE waiting for its next response line, with the command's tag. */
   #sasl: { exchange: SaslExchange; tag: string } | null = null;
   /** Tag of the command that completed the credentials (for NO and the backend LOGIN). */
@@ -56,6 +57,7 @@ export class ImapFrontend implements Frontend {
     this.#ctx = ctx;
     this.#secure = ctx.secure;
     this.#parser = new ImapCommandParser(config.imap_client_buffer);
+    this.#errors = new ErrorCounter(config.max_errors);
     this.#policy = {
       cramMd5: imapAuthEnabled(config.imap_auth, "cram-md5"),
       external: imapAuthEnabled(config.imap_auth, "external"),
@@ -96,12 +98,12 @@ export class ImapFrontend implements Frontend {
   }
 
   authFailed(fail: AuthFail): FrontendStep {
-    const data = `${this.#authTag}NO ${replyText(fail.message)}\r\n`;
-    if (!(fail.wait > 0)) return this.#close(data, "client login failed");
-    // Back to the start state; pipelined commands are processed by the next step() calls.
-    if (this.#phase === "auth") this.#phase = "commands";
+    const step = authFailedStep(`${this.#authTag}NO ${authFailureText(fail.message)}\r\n`, fail);
     this.#sasl = null;
-    return send(data);
+    if (step.kind === "close") this.#phase = "closed";
+    // Back to the start state; pipelined commands are processed by the next step() calls.
+    else if (this.#phase === "auth") this.#phase = "commands";
+    return step;
   }
 
   internalError(): Uint8Array {
@@ -188,9 +190,8 @@ export class ImapFrontend implements Frontend {
   /** A parser-level error: counts toward max_errors (spec §4.0.5). */
   #parseError(tag: string | undefined, closeAfter: boolean): FrontendStep {
     this.#sasl = null;
-    this.#errors++;
     const data = tagged(tag, BAD_INVALID);
-    if (this.#errors >= this.#config.max_errors) {
+    if (this.#errors.count()) {
       return this.#close(data, "client sent too many invalid commands");
     }
     if (closeAfter) return this.#close(data, "client sent invalid command with a non-synchronizing literal");
@@ -221,14 +222,4 @@ function send(data: string): FrontendStep {
 
 function tagged(tag: string | undefined, text: string): string {
   return (tag || UNTAGGED) + text;
-}
-
-/**
- * The auth provider's message as a binary string on one line: auth_http header
- * values already are binary strings; other text (e.g. from a static provider) is
- * sent as UTF-8.
- */
-function replyText(message: string): string {
-  const line = message.replace(/[\r\n]+/g, " ");
-  return /[\u0100-\uffff]/.test(line) ? toBinary(utf8(line)) : line;
 }

@@ -7,13 +7,11 @@
  * reply is `tag + "OK completed\r\n"`.
  *
  * Deliberate divergences from nginx:
- * - Compacting buffer: nginx keeps a fixed buffer that is reset only when fully
- *   consumed, so a short pipelined command that happens to straddle the end of the
- *   buffer is rejected as "too long", and what fits depends on TCP segmentation.
- *   Here each command (literals included) may use the whole `limit` wherever it
- *   starts, which makes results independent of chunking. Likewise an AUTHENTICATE
- *   response line gets the whole limit (nginx counts it together with the
- *   AUTHENTICATE line, which stays in its buffer to keep the tag).
+ * - Compacting buffer (`../common/command_buffer.ts`): each command (literals
+ *   included) may use the whole `limit` wherever it starts, which makes results
+ *   independent of chunking. Likewise an AUTHENTICATE response line gets the whole
+ *   limit (nginx counts it together with the AUTHENTICATE line, which stays in its
+ *   buffer to keep the tag).
  * - `{0}` is an empty literal (RFC 3501). nginx takes one byte as the content (a bug:
  *   `{0}` CRLF CRLF leaves a bare CR as the argument). A literal needs at least one
  *   digit (nginx accepts `{}` as `{0}`).
@@ -30,6 +28,7 @@
  */
 
 import { toBinary } from "../../util/bytes.ts";
+import { CommandBuffer } from "../common/command_buffer.ts";
 
 /** Commands nginx recognises before authentication. */
 export type ImapVerb = "NOOP" | "LOGIN" | "LOGOUT" | "STARTTLS" | "CAPABILITY" | "AUTHENTICATE";
@@ -83,16 +82,14 @@ const VERBS: ReadonlyMap<string, ImapVerb> = new Map(
 /** An incremental IMAP command parser over a buffer of at most `limit` bytes per command. */
 export class ImapCommandParser {
   readonly #limit: number;
-  /** Unconsumed input lives in `#store[#start, #end)`; `#start` is the current command's first byte. */
-  #store = new Uint8Array(0);
-  #start = 0;
-  #end = 0;
-  /** Next byte to examine (absolute index into `#store`). */
+  /** Unconsumed input; its `start` is the current command's first byte. */
+  readonly #buf = new CommandBuffer();
+  /** Next byte to examine (absolute index into `#buf.bytes`). */
   #scan = 0;
   #state = START;
   #response = false;
 
-  // The command being parsed (absolute indexes into #store).
+  // The command being parsed (absolute indexes into #buf.bytes).
   #tagStart = 0;
   #tag: string | undefined;
   #cmdStart = 0;
@@ -112,15 +109,17 @@ export class ImapCommandParser {
 
   /** Bytes received but not yet consumed by a complete command. */
   get buffered(): number {
-    return this.#end - this.#start;
+    return this.#buf.length;
   }
 
   /** Appends client bytes (copied: the caller may reuse its buffer). */
   push(data: Uint8Array): void {
     if (data.length === 0 || this.#state === DEAD) return;
-    if (this.#end + data.length > this.#store.length) this.#makeRoom(data.length);
-    this.#store.set(data, this.#end);
-    this.#end += data.length;
+    const shift = this.#buf.push(data);
+    this.#scan -= shift;
+    this.#tagStart -= shift;
+    this.#cmdStart -= shift;
+    this.#argStart -= shift;
   }
 
   /** Reads the next line as a SASL response (one or more arguments, nginx's `sw_argument` start). */
@@ -129,22 +128,21 @@ export class ImapCommandParser {
     this.#resetCommand();
     this.#response = true;
     this.#state = ARGUMENT;
-    this.#argStart = this.#start;
+    this.#argStart = this.#buf.start;
   }
 
   /** Drops every buffered byte and starts afresh (STARTTLS: no command injection). */
   discard(): void {
     if (this.#state === DEAD) return;
-    this.#store = new Uint8Array(0);
-    this.#start = this.#end = this.#scan = 0;
+    this.#buf.clear();
+    this.#scan = 0;
     this.#resetCommand();
   }
 
   /** Removes and returns the unconsumed bytes (pipelined after the authenticating command). */
   take(): Uint8Array {
-    const rest = this.#store.slice(this.#start, this.#end);
-    this.#store = new Uint8Array(0);
-    this.#start = this.#end = this.#scan = 0;
+    const rest = this.#buf.take();
+    this.#scan = 0;
     if (this.#state !== DEAD) this.#resetCommand();
     return rest;
   }
@@ -152,8 +150,8 @@ export class ImapCommandParser {
   /** Parses on; null when more bytes are needed (or after "too-long"). */
   next(): ImapParseEvent | null {
     if (this.#state === DEAD) return null;
-    const buf = this.#store;
-    const limitEnd = Math.min(this.#end, this.#start + this.#limit);
+    const buf = this.#buf.bytes;
+    const limitEnd = Math.min(this.#buf.end, this.#buf.start + this.#limit);
     let p = this.#scan;
 
     while (p < limitEnd) {
@@ -340,11 +338,11 @@ export class ImapCommandParser {
     }
 
     this.#scan = p;
-    if (this.#end - this.#start >= this.#limit) {
+    if (this.#buf.length >= this.#limit) {
       const tag = this.#response ? undefined : this.#tag;
       this.#state = DEAD;
-      this.#store = new Uint8Array(0);
-      this.#start = this.#end = this.#scan = 0;
+      this.#buf.clear();
+      this.#scan = 0;
       return { kind: "too-long", tag };
     }
     return null;
@@ -363,17 +361,18 @@ export class ImapCommandParser {
   #invalid(lf: number): ImapParseEvent {
     // A rejected line ending in `+}` announced a literal that will arrive without a
     // continuation; it cannot be told apart from commands, so the caller closes.
+    const bytes = this.#buf.bytes;
+    const start = this.#buf.start;
     let q = lf - 1;
-    if (q >= this.#start && this.#store[q] === CR) q--;
-    const close = q - 1 >= this.#start && this.#store[q] === 0x7d && this.#store[q - 1] === 0x2b;
+    if (q >= start && bytes[q] === CR) q--;
+    const close = q - 1 >= start && bytes[q] === 0x7d && bytes[q - 1] === 0x2b;
     const event: ImapParseEvent = { kind: "invalid", tag: this.#response ? undefined : this.#tag, close };
     this.#consume(lf + 1);
     return event;
   }
 
   #consume(next: number): void {
-    this.#start = this.#scan = next;
-    if (this.#start === this.#end) this.#start = this.#end = this.#scan = 0;
+    this.#scan = this.#buf.consume(next);
     this.#resetCommand();
   }
 
@@ -400,27 +399,7 @@ export class ImapCommandParser {
   }
 
   #text(from: number, to: number): string {
-    return toBinary(this.#store.subarray(from, to));
-  }
-
-  /** Moves the unconsumed bytes to the front (growing if needed) and shifts every index. */
-  #makeRoom(extra: number): void {
-    const used = this.#end - this.#start;
-    let store = this.#store;
-    if (store.length < used + extra) {
-      store = new Uint8Array(Math.max(used + extra, store.length * 2, 256));
-      store.set(this.#store.subarray(this.#start, this.#end), 0);
-    } else {
-      store.copyWithin(0, this.#start, this.#end);
-    }
-    const shift = this.#start;
-    this.#store = store;
-    this.#start = 0;
-    this.#end = used;
-    this.#scan -= shift;
-    this.#tagStart -= shift;
-    this.#cmdStart -= shift;
-    this.#argStart -= shift;
+    return toBinary(this.#buf.bytes.subarray(from, to));
   }
 }
 

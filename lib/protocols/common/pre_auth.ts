@@ -1,0 +1,54 @@
+/**
+ * Pre-auth rules every front end applies the same way (spec §4.0): `max_errors`
+ * counting, the reply to a refused login, and the `*_auth` method lists.
+ * @module
+ */
+
+import type { AuthFail } from "../../auth/types.ts";
+import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
+import type { FrontendStep } from "../types.ts";
+
+/**
+ * Counts parser-level errors (spec §4.0.5). Rejections decided after parsing are not
+ * counted; callers only call {@link ErrorCounter.count} for the former.
+ */
+export class ErrorCounter {
+  readonly #max: number;
+  #errors = 0;
+
+  /** `maxErrors`: the `max_errors` setting. */
+  constructor(maxErrors: number) {
+    this.#max = maxErrors;
+  }
+
+  /** Counts one error; true when the limit is reached (send the reply, then close). */
+  count(): boolean {
+    this.#errors++;
+    return this.#errors >= this.#max;
+  }
+}
+
+/**
+ * The auth provider's message as a binary string on one line: auth_http header
+ * values already are binary strings; other text (e.g. from a static provider) is
+ * sent as UTF-8.
+ */
+export function authFailureText(message: string): string {
+  const line = message.replace(/[\r\n]+/g, " ");
+  return /[\u0100-\uffff]/.test(line) ? toBinary(utf8(line)) : line;
+}
+
+/**
+ * The step for a refused login (spec §3.4): with `Auth-Wait` the reply is sent and
+ * the session goes back to its start state, without it the connection closes.
+ * `reply` is the protocol's complete reply line (binary string).
+ */
+export function authFailedStep(reply: string, fail: AuthFail): FrontendStep {
+  const data = fromBinary(reply);
+  return fail.wait > 0 ? { kind: "send", data } : { kind: "close", data, reason: "client login failed" };
+}
+
+/** True when `method` is listed in an `*_auth` setting (the config stores them lower-cased). */
+export function authMethodEnabled(methods: readonly string[], method: string): boolean {
+  return methods.some((m) => m.toLowerCase() === method);
+}
