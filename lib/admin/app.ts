@@ -1,19 +1,31 @@
 /**
- * The admin HTTP API, built with Hono: health, status and Prometheus metrics.
- * It listens on its own socket (127.0.0.1 by default) and can require a bearer token.
+ * The admin HTTP API, built with Hono: status page, health, status, sessions (list
+ * and kick), reload, auth-cache flush, Prometheus metrics and the OpenAPI document.
+ * It listens on its own socket (127.0.0.1 by default) and can require a token.
+ * Routes for backend drain/enable do not exist because backend pools do not.
  * @module
  */
 
 import { Hono } from "hono";
 import type { MailproxyMetrics } from "../metrics/mailproxy_metrics.ts";
 import type { SessionRegistry } from "../session/registry.ts";
+import { requireToken } from "./auth.ts";
+import { openApiDocument } from "./openapi.ts";
+import { sessionFilter, sessionView } from "./sessions.ts";
+import { statusModel, type StatusSource } from "./status_model.ts";
+import { renderStatusPage } from "./status_page.tsx";
 
-/** What `/status` reports about the process. */
-export interface StatusSource {
-  version: string;
-  runtime: string;
-  startedAt: number;
-  listeners: () => { server: number; protocol: string; listen: string }[];
+export type { StatusSource } from "./status_model.ts";
+
+/** What a reload reports. */
+export type ReloadOutcome =
+  | { ok: true; changes: string[]; warnings: string[] }
+  | { ok: false; reason: "invalid" | "stopping"; errors: string[] };
+
+/** Something with cached auth results that can be emptied. */
+export interface AuthCache {
+  readonly size: number;
+  clear(): void;
 }
 
 /** Inputs of the admin app. */
@@ -21,45 +33,36 @@ export interface AdminDeps {
   registry: SessionRegistry;
   metrics: MailproxyMetrics;
   status: StatusSource;
-  /** Required bearer token, or null for none. */
-  token: string | null;
+  /** Required token (or a getter, as a reload may change it); null for none. */
+  token: string | null | (() => string | null);
+  /** Re-reads the config; absent = no `/reload` route. */
+  reload?: () => Promise<ReloadOutcome>;
+  /** The auth cache; absent = no `/auth-cache/flush` route. */
+  authCache?: AuthCache;
 }
 
 /** Builds the Hono app. */
 export function createAdminApp(deps: AdminDeps): Hono {
   const app = new Hono();
+  const token = deps.token;
+  app.use("*", requireToken(typeof token === "function" ? token : () => token));
 
-  if (deps.token !== null) {
-    const expected = `Bearer ${deps.token}`;
-    app.use("*", async (c, next) => {
-      if (!constantTimeEqual(c.req.header("authorization") ?? "", expected)) {
-        return c.json({ error: "unauthorized", message: "missing or wrong bearer token" }, 401, {
-          "WWW-Authenticate": 'Bearer realm="mailproxy"',
-        });
-      }
-      await next();
-    });
-  }
+  app.get("/", (c) => c.html(renderStatusPage(statusModel(deps.status, deps.registry, deps.metrics))));
 
   app.get("/healthz", (c) => c.text("ok\n"));
 
   app.get("/status", (c) => {
-    const m = deps.metrics;
-    const totals = { ok: 0, failed: 0, error: 0 };
-    for (const result of ["ok", "failed", "error"] as const) {
-      for (const protocol of ["imap", "pop3", "smtp"]) {
-        for (const method of ["plain", "apop", "cram-md5", "external", "none"]) {
-          totals[result] += m.logins.get({ protocol, method, result });
-        }
-      }
-    }
+    const model = statusModel(deps.status, deps.registry, deps.metrics);
+    const { sessions: _, ...rest } = model;
     return c.json({
-      version: deps.status.version,
-      runtime: deps.status.runtime,
-      uptime_seconds: Math.round((Date.now() - deps.status.startedAt) / 1000),
-      listeners: deps.status.listeners(),
+      ...rest,
       sessions: { active: deps.registry.size, by_protocol: deps.registry.countByProtocol() },
-      logins: totals,
+      logins: {
+        ok: model.logins.ok.total,
+        failed: model.logins.failed.total,
+        error: model.logins.error.total,
+      },
+      login_rates: model.logins,
     });
   });
 
@@ -68,15 +71,65 @@ export function createAdminApp(deps: AdminDeps): Hono {
       "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
     }));
 
+  app.get("/openapi.json", (c) => c.json(openApiDocument(deps.status.version)));
+
+  app.get("/sessions", (c) => {
+    const match = sessionFilter((name) => c.req.query(name));
+    const now = Date.now();
+    const list = deps.registry.list().filter((s) => !match || match(s));
+    return c.json({ sessions: list.map((s) => sessionView(s, now)) });
+  });
+
+  app.delete("/sessions", (c) => {
+    const match = sessionFilter((name) => c.req.query(name));
+    if (!match) {
+      return c.json({
+        error: "filter_required",
+        message: "give a filter (user, backend, protocol or client); ending every session needs a restart",
+      }, 400);
+    }
+    return c.json({ killed: deps.registry.killWhere(match) });
+  });
+
+  app.get("/sessions/:id", (c) => {
+    const id = c.req.param("id");
+    const info = deps.registry.list().find((s) => s.id === id);
+    if (!info) return c.json({ error: "not_found", message: `no session ${id}` }, 404);
+    return c.json(sessionView(info));
+  });
+
+  app.delete("/sessions/:id", (c) => {
+    const id = c.req.param("id");
+    if (!deps.registry.kill(id)) return c.json({ error: "not_found", message: `no session ${id}` }, 404);
+    return c.json({ killed: [id] });
+  });
+
+  const reload = deps.reload;
+  if (reload) {
+    app.post("/reload", async (c) => {
+      const r = await reload();
+      if (r.ok) return c.json({ reloaded: true, changes: r.changes, warnings: r.warnings });
+      if (r.reason === "stopping") {
+        return c.json({ error: "stopping", message: "mailproxy is shutting down", errors: r.errors }, 409);
+      }
+      return c.json({
+        error: "invalid_config",
+        message: "the new config was refused; the running config is unchanged",
+        errors: r.errors,
+      }, 422);
+    });
+  }
+
+  const cache = deps.authCache;
+  if (cache) {
+    app.post("/auth-cache/flush", (c) => {
+      const flushed = cache.size;
+      cache.clear();
+      return c.json({ flushed });
+    });
+  }
+
   app.notFound((c) => c.json({ error: "not_found", message: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => c.json({ error: "internal", message: err.message }, 500));
   return app;
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
-  }
-  return diff === 0;
 }

@@ -1,15 +1,35 @@
 import assert from "node:assert/strict";
 import { MailproxyMetrics } from "../metrics/mailproxy_metrics.ts";
 import { SessionRegistry } from "../session/registry.ts";
-import { createAdminApp } from "./app.ts";
+import type { SessionInfo } from "../session/registry.ts";
+import { createAdminApp, type ReloadOutcome } from "./app.ts";
+import { openApiDocument } from "./openapi.ts";
 
-function app(token: string | null = null) {
+function app(
+  token: string | null = null,
+  reloadOutcome: ReloadOutcome = { ok: true, changes: [], warnings: [] },
+) {
   const registry = new SessionRegistry();
   const metrics = new MailproxyMetrics();
+  const cacheState = { size: 3, cleared: 0 };
+  let reloads = 0;
   const hono = createAdminApp({
     registry,
     metrics,
     token,
+    reload: () => {
+      reloads++;
+      return Promise.resolve(reloadOutcome);
+    },
+    authCache: {
+      get size() {
+        return cacheState.size;
+      },
+      clear() {
+        cacheState.cleared++;
+        cacheState.size = 0;
+      },
+    },
     status: {
       version: "9.9.9",
       runtime: "deno test",
@@ -17,7 +37,22 @@ function app(token: string | null = null) {
       listeners: () => [{ server: 0, protocol: "imap", listen: "127.0.0.1:1143" }],
     },
   });
-  return { hono, registry, metrics };
+  return { hono, registry, metrics, cacheState, reloads: () => reloads };
+}
+
+function session(id: string, extra: Partial<SessionInfo> = {}): SessionInfo {
+  return {
+    id,
+    protocol: "imap",
+    server: 0,
+    client: "127.0.0.1:5",
+    listen: "127.0.0.1:1143",
+    state: "relay",
+    startedAt: Date.now() - 2000,
+    bytesUp: 10,
+    bytesDown: 20,
+    ...extra,
+  };
 }
 
 Deno.test("admin: /healthz answers ok", async () => {
@@ -75,4 +110,133 @@ Deno.test("admin: unknown routes give a JSON 404", async () => {
   const res = await app().hono.request("/nope");
   assert.equal(res.status, 404);
   assert.equal((await res.json()).error, "not_found");
+});
+
+Deno.test("admin: GET /sessions lists sessions and filters by user and backend", async () => {
+  const { hono, registry } = app();
+  registry.add(session("s1", { user: "alice", backend: "10.0.0.1:143" }));
+  registry.add(session("s2", { user: "bob", backend: "10.0.0.2:143" }));
+  registry.add(session("s3", { state: "pre-auth" }));
+  const all = (await (await hono.request("/sessions")).json()).sessions;
+  assert.deepEqual(all.map((s: { id: string }) => s.id), ["s1", "s2", "s3"]);
+  assert.deepEqual(all[0], {
+    id: "s1",
+    protocol: "imap",
+    server: 0,
+    listen: "127.0.0.1:1143",
+    client: "127.0.0.1:5",
+    user: "alice",
+    backend: "10.0.0.1:143",
+    state: "relay",
+    tls: null,
+    started: all[0].started,
+    duration_seconds: 2,
+    bytes: { upstream: 10, downstream: 20 },
+  });
+  assert.ok(!Number.isNaN(Date.parse(all[0].started)));
+  const bob = (await (await hono.request("/sessions?user=bob")).json()).sessions;
+  assert.deepEqual(bob.map((s: { id: string }) => s.id), ["s2"]);
+  const be = (await (await hono.request("/sessions?backend=10.0.0.1:143")).json()).sessions;
+  assert.deepEqual(be.map((s: { id: string }) => s.id), ["s1"]);
+  assert.equal((await (await hono.request("/sessions/s3")).json()).state, "pre-auth");
+  assert.equal((await hono.request("/sessions/nope")).status, 404);
+});
+
+Deno.test("admin: DELETE kicks one session, or every session of a user", async () => {
+  const { hono, registry } = app();
+  const a1 = registry.add(session("a1", { user: "alice" }));
+  const a2 = registry.add(session("a2", { user: "alice" }));
+  const b1 = registry.add(session("b1", { user: "bob" }));
+  const one = await hono.request("/sessions/b1", { method: "DELETE" });
+  assert.equal(one.status, 200);
+  assert.deepEqual(await one.json(), { killed: ["b1"] });
+  assert.equal(b1.abort.signal.aborted, true);
+  assert.equal(a1.abort.signal.aborted, false);
+  const missing = await hono.request("/sessions/zz", { method: "DELETE" });
+  assert.equal(missing.status, 404);
+  assert.deepEqual(await missing.json(), { error: "not_found", message: "no session zz" });
+  const byUser = await hono.request("/sessions?user=alice", { method: "DELETE" });
+  assert.deepEqual(await byUser.json(), { killed: ["a1", "a2"] });
+  assert.equal(a2.abort.signal.aborted, true);
+  const noFilter = await hono.request("/sessions", { method: "DELETE" });
+  assert.equal(noFilter.status, 400);
+  assert.equal((await noFilter.json()).error, "filter_required");
+});
+
+Deno.test("admin: POST /reload returns the changes or the refusal with its errors", async () => {
+  const ok = app(null, { ok: true, changes: ["listening on 127.0.0.1:9"], warnings: [] });
+  const res = await ok.hono.request("/reload", { method: "POST" });
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { reloaded: true, changes: ["listening on 127.0.0.1:9"], warnings: [] });
+  assert.equal(ok.reloads(), 1);
+  const bad = app(null, { ok: false, reason: "invalid", errors: ["proxy.toml:3: unknown key"] });
+  const refused = await bad.hono.request("/reload", { method: "POST" });
+  assert.equal(refused.status, 422);
+  const body = await refused.json();
+  assert.equal(body.error, "invalid_config");
+  assert.deepEqual(body.errors, ["proxy.toml:3: unknown key"]);
+  assert.equal((await bad.hono.request("/reload")).status, 404, "GET is not a reload");
+});
+
+Deno.test("admin: POST /auth-cache/flush empties the cache", async () => {
+  const { hono, cacheState } = app();
+  const res = await hono.request("/auth-cache/flush", { method: "POST" });
+  assert.deepEqual(await res.json(), { flushed: 3 });
+  assert.equal(cacheState.cleared, 1);
+});
+
+Deno.test("admin: every route of the app is in the OpenAPI document", async () => {
+  const { hono } = app();
+  const doc = await (await hono.request("/openapi.json")).json();
+  assert.deepEqual(doc, JSON.parse(JSON.stringify(openApiDocument("9.9.9"))));
+  const routes = hono.routes.filter((r) => r.method !== "ALL");
+  assert.ok(routes.length >= 10, `only ${routes.length} routes`);
+  for (const r of routes) {
+    const path = r.path.replace(/:(\w+)/g, "{$1}");
+    assert.ok(doc.paths[path]?.[r.method.toLowerCase()], `${r.method} ${r.path} is not in /openapi.json`);
+  }
+  for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
+    for (const method of Object.keys(ops).filter((m) => m !== "parameters")) {
+      const route = path.replace(/\{(\w+)\}/g, ":$1");
+      assert.ok(
+        routes.some((r) => r.path === route && r.method.toLowerCase() === method),
+        `/openapi.json documents ${method} ${path}, which the app does not serve`,
+      );
+    }
+  }
+});
+
+Deno.test("admin: the status page is HTML with a meta refresh and escaped user names", async () => {
+  const { hono, registry, metrics } = app();
+  registry.add(session("s1", { user: "<script>alert(1)</script>", backend: "10.0.0.1:143" }));
+  metrics.logins.inc({ protocol: "imap", method: "plain", result: "failed" }, 4);
+  metrics.backendLoginDuration.observe({ backend: "10.0.0.1:143" }, 0.02);
+  metrics.backendFailures.inc({ backend: "10.0.0.9:143", stage: "connect" });
+  const res = await hono.request("/");
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type") ?? "", /^text\/html/);
+  const html = await res.text();
+  assert.match(html, /^<!DOCTYPE html><html lang="en">/);
+  assert.match(html, /<meta http-equiv="refresh" content="5"\/?>/);
+  assert.ok(!html.includes("<script>"), "client-supplied text is escaped");
+  assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+  assert.match(html, /<tr data-session="s1">/);
+  assert.match(html, /10\.0\.0\.9:143/, "a backend that only failed is listed");
+  assert.match(html, /<td class="bad">failed<\/td><td class="n">4<\/td>/);
+});
+
+Deno.test("admin: Basic auth with the token as password works for browsers", async () => {
+  const { hono } = app("s3cret");
+  const denied = await hono.request("/");
+  assert.equal(denied.status, 401);
+  assert.match(denied.headers.get("www-authenticate") ?? "", /^Basic realm="mailproxy"/);
+  const api = await hono.request("/status");
+  assert.equal(api.headers.get("www-authenticate"), 'Bearer realm="mailproxy"');
+  assert.ok(!(await denied.text()).includes("s3cret"));
+  const ok = await hono.request("/", { headers: { Authorization: `Basic ${btoa("admin:s3cret")}` } });
+  assert.equal(ok.status, 200);
+  const wrong = await hono.request("/", { headers: { Authorization: `Basic ${btoa("admin:nope")}` } });
+  assert.equal(wrong.status, 401);
+  const garbage = await hono.request("/", { headers: { Authorization: "Basic %%%" } });
+  assert.equal(garbage.status, 401);
 });

@@ -11,6 +11,7 @@ import { getLogger, setupLogging } from "../log/mod.ts";
 import { Mailproxy } from "../server/mailproxy.ts";
 import { runtimeVersion, transport } from "../transport/mod.ts";
 import { VERSION } from "../version.ts";
+import { runConvert } from "./convert.ts";
 import { runHashPassword } from "./hash_password.ts";
 import { createTerminalIo } from "./terminal_io.ts";
 
@@ -20,10 +21,12 @@ Usage:
   mailproxy [--config FILE]          run the proxy (default config: mailproxy.toml)
   mailproxy --check [--config FILE]  validate the config and print a summary (exit 1 on errors)
   mailproxy hash-password            read a password on stdin, print a hash for [[static_auth.user]]
+  mailproxy convert NGINX_CONF       print the TOML equivalent of an nginx mail config
   mailproxy --version                print the version
   mailproxy --help                   this text
 
-Signals: SIGTERM/SIGINT stop accepting and drain sessions.
+Signals: SIGHUP reloads the config (a bad one is refused, the old one keeps running);
+SIGTERM/SIGINT stop accepting, let sessions finish up to shutdown_timeout, then end them.
 `;
 
 /** Output channels, replaceable in tests. */
@@ -39,6 +42,7 @@ const stdio: CliIo = {
 
 /** Runs the CLI; resolves with the exit code (the proxy itself resolves only when stopped). */
 export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
+  if (argv[0] === "convert") return await runConvert(argv.slice(1), io);
   if (argv[0] === "hash-password") {
     return await runHashPassword(argv.slice(1), { ...createTerminalIo(), write: io.out, error: io.err });
   }
@@ -89,7 +93,7 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
   setupLogging(config.log);
   const log = getLogger(["mailproxy", "main"]);
   for (const w of config.warnings) log.warn("{warning}", { warning: w });
-  const proxy = new Mailproxy(config, transport);
+  const proxy = new Mailproxy(config, transport, { onReload: (c) => setupLogging(c.log) });
   try {
     await proxy.start();
   } catch (err) {
@@ -103,9 +107,11 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info("{signal}: stopping, draining sessions", { signal });
-      proxy.stop(10_000).then(() => resolve(0), () => resolve(1));
+      proxy.stop().then(() => resolve(0), () => resolve(1));
     };
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
+    // The reload logs its outcome itself (applied changes, or the errors that refused it).
+    if (process.platform !== "win32") process.on("SIGHUP", () => void proxy.reload());
   });
 }

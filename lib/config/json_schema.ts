@@ -48,6 +48,21 @@ function kindSchema(spec: KeySpec): Json {
     case "string_list":
     case "real_ip_list":
       return stringOrList({ type: "string", minLength: 1 });
+    case "access_list": {
+      const target = stringOrList({ type: "string", minLength: 1 });
+      const rule = (action: string): Json => ({
+        type: "object",
+        properties: { [action]: target },
+        required: [action],
+        additionalProperties: false,
+      });
+      return {
+        type: "array",
+        items: {
+          anyOf: [rule("allow"), rule("deny"), { type: "string", pattern: "^\\s*(allow|deny)\\s+\\S+\\s*$" }],
+        },
+      };
+    }
     case "enum":
       return spec.boolAliases
         ? { anyOf: [{ enum: spec.values }, { type: "boolean" }] }

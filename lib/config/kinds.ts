@@ -11,6 +11,7 @@ import type { MailProtocol } from "../auth/types.ts";
 import type { KeySpec, ValueKind } from "./schema.ts";
 import type { HostPort } from "./addr.ts";
 import { checkRealIpEntry, checkResolverAddress, parseBackend } from "./addr.ts";
+import { type AccessAction, type AccessRule, parseAccessRule } from "../access/rules.ts";
 import { parseAuthHttpUrl } from "./auth_http_url.ts";
 import { fileProblem } from "./files.ts";
 import { parseListen } from "./listen.ts";
@@ -405,6 +406,57 @@ const workers: Parser = (value, env) => {
   return undefined;
 };
 
+/**
+ * `access`: an array whose order is the evaluation order. Each entry is a table with
+ * one key, `{ allow = ADDR }` or `{ deny = ADDR }` (ADDR may be a list), or the
+ * nginx-like string `"allow ADDR"` / `"deny ADDR"`.
+ */
+const accessList: Parser = (value, env) => {
+  if (!Array.isArray(value)) {
+    env.invalid(
+      `expected an array like [{ allow = "10.0.0.0/8" }, { deny = "all" }], got ${describe(value)}`,
+    );
+    return undefined;
+  }
+  const rules: AccessRule[] = [];
+  let ok = true;
+  const add = (action: AccessAction, text: unknown, sub: KeyPath) => {
+    if (typeof text !== "string") {
+      env.invalid(`expected an address string, got ${describe(text)}`, sub);
+      ok = false;
+      return;
+    }
+    const parsed = parseAccessRule(action, text);
+    if (!parsed.ok) {
+      env.invalid(parsed.error, sub);
+      ok = false;
+      return;
+    }
+    if (parsed.warning) env.warn(`"${env.spec.name}" ${env.where}: ${parsed.warning}`, sub);
+    rules.push(parsed.rule);
+  };
+  value.forEach((entry, i) => {
+    if (typeof entry === "string") {
+      const m = /^\s*(allow|deny)\s+(\S+)\s*$/.exec(entry);
+      if (m) return add(m[1] as AccessAction, m[2], [i]);
+      env.invalid(`expected "allow ADDR" or "deny ADDR", got "${entry}"`, [i]);
+      ok = false;
+      return;
+    }
+    const keys = isTable(entry) ? Object.keys(entry) : [];
+    if (!isTable(entry) || keys.length !== 1 || (keys[0] !== "allow" && keys[0] !== "deny")) {
+      env.invalid('each entry must be { allow = "ADDR" } or { deny = "ADDR" } (one key)', [i]);
+      ok = false;
+      return;
+    }
+    const action = keys[0] as AccessAction;
+    const target = entry[action];
+    if (Array.isArray(target)) target.forEach((t, j) => add(action, t, [i, action, j]));
+    else add(action, target, [i, action]);
+  });
+  return ok ? rules : undefined;
+};
+
 const PROTOCOLS: MailProtocol[] = ["imap", "pop3", "smtp"];
 
 const backend: Parser = (value, env) => {
@@ -501,6 +553,7 @@ const PARSERS: Record<ValueKind, Parser> = {
   headers,
   resolver,
   real_ip_list: realIpList,
+  access_list: accessList,
   ssl_protocols: sslProtocols,
   ssl_session_cache: sslSessionCache,
   workers,

@@ -59,6 +59,9 @@ export function resolveConfig(input: ResolveInput): LoadResult {
       | number
       | "auto",
     shutdown_timeout: (top.values.get("shutdown_timeout") ?? defaultOf("top", "shutdown_timeout")) as number,
+    max_connections: (top.values.get("max_connections") ?? defaultOf("top", "max_connections")) as number,
+    max_connections_per_ip: (top.values.get("max_connections_per_ip") ??
+      defaultOf("top", "max_connections_per_ip")) as number,
     servers,
     admin,
     log,

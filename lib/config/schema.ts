@@ -44,6 +44,8 @@ export type ValueKind =
   | "resolver"
   /** `set_real_ip_from`: addresses, CIDRs, host names or `unix:`. */
   | "real_ip_list"
+  /** `access`: ordered `{ allow = ADDR }` / `{ deny = ADDR }` rules (nginx access module). */
+  | "access_list"
   /** `ssl_protocols`: TLS version names. */
   | "ssl_protocols"
   /** `ssl_session_cache`: `off | none | [builtin[:N]] [shared:NAME:SIZE]`. */
@@ -134,6 +136,29 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     directive: "worker_shutdown_timeout TIME;",
     doc: "On SIGTERM/SIGINT, how long sessions may go on after listeners close; the rest are then ended.",
     example: 'shutdown_timeout = "2m"',
+  },
+  {
+    name: "max_connections",
+    kind: "int",
+    context: "top",
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    directive: null,
+    doc:
+      "Most client connections at once (all servers); more get the protocol's polite refusal. 0 = no limit.",
+    example: "max_connections = 8000",
+  },
+  {
+    name: "max_connections_per_ip",
+    kind: "int",
+    context: "top",
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    directive: null,
+    doc: "Most client connections at once from one client address (after PROXY protocol); 0 = no limit.",
+    example: "max_connections_per_ip = 50",
   },
   {
     name: "server",
@@ -678,6 +703,16 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     directive: "set_real_ip_from ADDRESS | CIDR | HOSTNAME | unix:;",
     doc: "Trusted senders of PROXY protocol headers; their header's source becomes the client address.",
     example: 'set_real_ip_from = ["10.0.0.0/8", "unix:"]',
+  },
+  {
+    name: "access",
+    kind: "access_list",
+    context: "mail",
+    default: [],
+    directive: "allow ADDRESS | CIDR | unix: | all; deny ADDRESS | CIDR | unix: | all;",
+    doc: "allow/deny rules checked in order on the client address (after PROXY protocol); the first match " +
+      "decides, no match allows. Each entry is { allow = ADDR } or { deny = ADDR }.",
+    example: 'access = [{ allow = "10.0.0.0/8" }, { allow = "2001:db8::/32" }, { deny = "all" }]',
   },
   {
     name: "error_log",

@@ -10,6 +10,7 @@ import { defaultOf } from "./defaults.ts";
 import type { KeyPath } from "./locate.ts";
 import type { Reporter } from "./report.ts";
 import { MAIL_LEVEL_KEYS } from "./schema.ts";
+import { refusedSmtpCapabilities } from "./smtp_capabilities.ts";
 import type { StaticAuthRead } from "./static_auth.ts";
 import { describeTable, type TableRead } from "./table.ts";
 import type { ListenSpec, ServerConfig } from "./types.ts";
@@ -98,6 +99,11 @@ export function buildServer(
   if (server.auth === "static" && protocol) checkStaticBackends(protocol, staticAuth, header, where, rep);
 
   checkTls(listen, pick, failed, origin, header, where, rep);
+  if (protocol === "smtp" && !failed("smtp_capabilities")) {
+    for (const e of refusedSmtpCapabilities(pick("smtp_capabilities"))) {
+      rep.error(origin("smtp_capabilities"), e);
+    }
+  }
 
   return rep.errorCount === errorsBefore ? server as unknown as ServerConfig : undefined;
 }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { AccessRule } from "../access/rules.ts";
 import type { MailProtocol } from "../auth/types.ts";
 
 /** One `listen` entry (spec §1.3). */
@@ -105,6 +106,10 @@ export interface ServerConfig {
 
   // realip
   set_real_ip_from: string[];
+
+  // access
+  /** allow/deny rules in evaluation order (first match decides; none matching allows). */
+  access: AccessRule[];
 }
 
 /** A built-in user of the `static` auth provider. */
@@ -148,6 +153,10 @@ export interface Config {
   worker_processes: number | "auto";
   /** Drain limit (ms) on SIGTERM/SIGINT before remaining sessions are ended. */
   shutdown_timeout: number;
+  /** Most client connections at once, all servers together; 0 = no limit. */
+  max_connections: number;
+  /** Most client connections at once from one client address; 0 = no limit. */
+  max_connections_per_ip: number;
   servers: ServerConfig[];
   admin: AdminConfig;
   log: LogConfig;

@@ -4,8 +4,10 @@
  * bounded sets (server index, protocol, method, result, backend address): never
  * user names or session ids.
  *
- * Not here yet: throttling decisions (mailproxy has no throttling). The TLS series
- * are created at 0 per server and count once client TLS lands.
+ * Refusals by access rules and connection limits are counted in
+ * `mailproxy_connections_refused_total`; there is no other throttling (no login rate
+ * limits) and so no series for it. The TLS series are created at 0 per server and
+ * count once client TLS lands.
  * @module
  */
 
@@ -89,6 +91,13 @@ export class MailproxyMetrics {
   );
   readonly sessionsDone = this.registry.register(
     new Counter("mailproxy_sessions_total", "Finished sessions by protocol and how they ended."),
+  );
+  readonly connectionsRefused = this.registry.register(
+    new Counter(
+      "mailproxy_connections_refused_total",
+      "Client connections refused before the greeting, by server, protocol and reason " +
+        "(access, max_connections, max_connections_per_ip).",
+    ),
   );
   readonly tlsHandshakes = this.registry.register(
     new Counter("mailproxy_tls_handshakes_total", "Completed client TLS handshakes, by server and protocol."),

@@ -1,23 +1,31 @@
 /**
  * The running proxy: binds every listener of the config, runs a session per
- * connection, serves the admin API, and shuts down cleanly.
+ * connection, serves the admin API, reloads its config in place, and shuts down
+ * by draining sessions up to `shutdown_timeout`.
  * @module
  */
 
-import { createAdminApp } from "../admin/app.ts";
+import { type AuthCache, createAdminApp, type ReloadOutcome } from "../admin/app.ts";
 import { type HttpServer, serveHttp } from "../admin/serve.ts";
-import { createAuthProvider } from "../auth/mod.ts";
+import { ConnectionLimits } from "../access/limits.ts";
+import { createAuthProvider, verifyCache } from "../auth/mod.ts";
 import type { AuthProvider } from "../auth/types.ts";
+import { listenAddress } from "../config/listen.ts";
+import { loadConfigFile } from "../config/load.ts";
 import type { Config, ListenSpec, ServerConfig } from "../config/types.ts";
 import { getLogger } from "../log/mod.ts";
 import { MailproxyMetrics } from "../metrics/mailproxy_metrics.ts";
+import { SHUTDOWN_REASON } from "../session/goodbye.ts";
 import { SessionRegistry } from "../session/registry.ts";
 import { runSession } from "../session/session.ts";
 import { formatAddress } from "../transport/address.ts";
 import { runtimeVersion } from "../transport/mod.ts";
 import type { Listener, Transport } from "../transport/types.ts";
 import { VERSION } from "../version.ts";
+import { listensOf, planListeners } from "./listener_plan.ts";
+import { serverChanges } from "./server_changes.ts";
 
+/** A bound socket and what new sessions on it get; a reload swaps `server` and `provider`. */
 interface BoundListener {
   server: ServerConfig;
   spec: ListenSpec;
@@ -25,26 +33,56 @@ interface BoundListener {
   provider: AuthProvider;
 }
 
+/** Options of {@link Mailproxy}. */
+export interface MailproxyOptions {
+  /** Called with each config a reload applies (the CLI re-applies `[log]` here). */
+  onReload?: (config: Config) => void;
+  /** Cache the admin API may flush; default: the static users' password verify cache. */
+  authCache?: AuthCache;
+}
+
 /** One mailproxy process. */
 export class Mailproxy {
-  readonly registry = new SessionRegistry();
-  readonly metrics = new MailproxyMetrics();
   readonly startedAt = Date.now();
+  readonly registry = new SessionRegistry();
+  /** max_connections / max_connections_per_ip, read from the current config at each admission. */
+  readonly limits = new ConnectionLimits(() => ({
+    maxConnections: this.#config.max_connections,
+    maxConnectionsPerIp: this.#config.max_connections_per_ip,
+  }));
+  readonly metrics = new MailproxyMetrics({
+    version: VERSION,
+    runtime: runtimeVersion(),
+    startedAt: this.startedAt,
+  });
   readonly #transport: Transport;
+  readonly #options: MailproxyOptions;
   #config: Config;
-  #listeners: BoundListener[] = [];
+  /** Bound listeners by address (`host:port` or `unix:path`). */
+  readonly #listeners = new Map<string, BoundListener>();
+  /** Every provider ever made: sessions of an older config may still use theirs. */
+  readonly #providers = new Set<AuthProvider>();
   #admin: HttpServer | null = null;
   readonly #sessions = new Set<Promise<void>>();
+  #reloading: Promise<unknown> = Promise.resolve();
+  #lastReload: { at: number; ok: boolean; errors: string[] } | null = null;
+  #stopping = false;
   readonly #log = getLogger(["mailproxy", "server"]);
 
-  constructor(config: Config, transport: Transport) {
+  constructor(config: Config, transport: Transport, options: MailproxyOptions = {}) {
     this.#config = config;
     this.#transport = transport;
+    this.#options = options;
+  }
+
+  /** The config new sessions get. */
+  get config(): Config {
+    return this.#config;
   }
 
   /** Addresses actually bound (port 0 in config becomes the real port). */
   get listeners(): { server: number; protocol: string; listen: string; address: string }[] {
-    return this.#listeners.map((l) => ({
+    return [...this.#listeners.values()].map((l) => ({
       server: l.server.index,
       protocol: l.server.protocol,
       listen: l.spec.raw,
@@ -60,31 +98,27 @@ export class Mailproxy {
   /** Binds everything; on any failure closes what was bound and throws one clear error. */
   async start(): Promise<void> {
     try {
-      for (const server of this.#config.servers) {
-        const provider = createAuthProvider(server, this.#config.static_auth, this.#transport);
-        for (const spec of server.listen) {
-          const listener = await this.#bind(spec);
-          const bound = { server, spec, listener, provider };
-          this.#listeners.push(bound);
-          this.#acceptLoop(bound);
-          this.#log.info("server #{n} {protocol} listening on {addr}", {
-            n: server.index + 1,
-            protocol: server.protocol,
-            addr: formatAddress(listener.addr),
-          });
-        }
+      for (const item of listensOf(this.#config.servers)) {
+        const bound = await this.#bindListener(item.server, item.spec, this.#config);
+        this.#listeners.set(item.address, bound);
+        this.#acceptLoop(bound);
       }
+      for (const server of this.#config.servers) this.metrics.initServer(server.index, server.protocol);
       const admin = this.#config.admin;
       if (admin.listen) {
         const app = createAdminApp({
           registry: this.registry,
           metrics: this.metrics,
-          token: admin.token,
+          token: () => this.#config.admin.token,
+          reload: () => this.reload(),
+          authCache: this.#options.authCache ?? verifyCache,
           status: {
             version: VERSION,
             runtime: runtimeVersion(),
             startedAt: this.startedAt,
             listeners: () => this.listeners,
+            configFile: () => this.#config.file,
+            lastReload: () => this.#lastReload,
           },
         });
         try {
@@ -98,6 +132,22 @@ export class Mailproxy {
       await this.stop(0);
       throw err;
     }
+  }
+
+  async #bindListener(server: ServerConfig, spec: ListenSpec, config: Config): Promise<BoundListener> {
+    const listener = await this.#bind(spec);
+    this.#log.info("server #{n} {protocol} listening on {addr}", {
+      n: server.index + 1,
+      protocol: server.protocol,
+      addr: formatAddress(listener.addr),
+    });
+    return { server, spec, listener, provider: this.#provider(server, config) };
+  }
+
+  #provider(server: ServerConfig, config: Config): AuthProvider {
+    const provider = createAuthProvider(server, config.static_auth, this.#transport);
+    this.#providers.add(provider);
+    return provider;
   }
 
   async #bind(spec: ListenSpec): Promise<Listener> {
@@ -122,12 +172,6 @@ export class Mailproxy {
   }
 
   async #acceptLoop(bound: BoundListener): Promise<void> {
-    const deps = {
-      transport: this.#transport,
-      auth: bound.provider,
-      metrics: this.metrics,
-      registry: this.registry,
-    };
     while (true) {
       const conn = await bound.listener.accept();
       if (conn === null) return;
@@ -136,23 +180,135 @@ export class Mailproxy {
         conn.close();
         continue;
       }
+      // Read at accept time: a session keeps the settings it started with across reloads.
+      const deps = {
+        transport: this.#transport,
+        auth: bound.provider,
+        metrics: this.metrics,
+        registry: this.registry,
+        limits: this.limits,
+      };
       const session = runSession(conn, bound.server, bound.spec, deps);
       this.#sessions.add(session);
       session.finally(() => this.#sessions.delete(session));
     }
   }
 
-  /** Stops accepting, waits up to `drainMs` for sessions to end, then ends the rest. */
-  async stop(drainMs: number): Promise<void> {
-    for (const l of this.#listeners) l.listener.close();
-    const providers = new Set(this.#listeners.map((l) => l.provider));
-    this.#listeners = [];
-    if (this.#sessions.size > 0 && drainMs > 0) {
-      await Promise.race([Promise.all(this.#sessions), new Promise((r) => setTimeout(r, drainMs))]);
+  /**
+   * Re-reads the config file and applies it to new sessions: listeners are added,
+   * removed or given new settings; sessions in progress keep theirs and are never
+   * cut. A config that does not validate, or a new address that cannot be bound,
+   * leaves everything as it was. Reloads run one at a time.
+   */
+  reload(): Promise<ReloadOutcome> {
+    const run = this.#reloading.then(() => this.#reload());
+    this.#reloading = run.catch(() => {});
+    return run;
+  }
+
+  async #reload(): Promise<ReloadOutcome> {
+    if (this.#stopping) return { ok: false, reason: "stopping", errors: ["mailproxy is shutting down"] };
+    const loaded = await loadConfigFile(this.#config.file);
+    if (!loaded.ok) return this.#refused(loaded.errors);
+    const next = loaded.config;
+    const current = new Map([...this.#listeners].map(([address, b]) => [address, b.spec]));
+    const plan = planListeners(current, next.servers);
+    const warnings = [...next.warnings, ...plan.warnings];
+    const changes: string[] = [];
+
+    // Bind new addresses first: if one fails, nothing has changed yet.
+    const added: [string, BoundListener][] = [];
+    for (const item of plan.add) {
+      try {
+        added.push([item.address, await this.#bindListener(item.server, item.spec, next)]);
+      } catch (err) {
+        for (const [, b] of added) b.listener.close();
+        return this.#refused([errorText(err)]);
+      }
     }
-    this.registry.killAll("shutting down");
+
+    const oldServers = this.#config.servers;
+    for (const item of plan.keep) {
+      const bound = this.#listeners.get(item.address)!;
+      bound.server = item.server;
+      bound.spec = item.spec;
+      bound.provider = this.#provider(item.server, next);
+    }
+    for (const address of plan.remove) {
+      this.#listeners.get(address)!.listener.close();
+      this.#listeners.delete(address);
+      changes.push(`stopped listening on ${address}`);
+    }
+    for (const [address, bound] of added) {
+      this.#listeners.set(address, bound);
+      this.#acceptLoop(bound);
+      changes.push(
+        `listening on ${formatAddress(bound.listener.addr)} (server #${bound.server.index + 1} ` +
+          `${bound.server.protocol})`,
+      );
+    }
+    changes.push(...serverChanges(oldServers, next.servers));
+    const oldAdmin = this.#config.admin.listen;
+    const newAdmin = next.admin.listen;
+    if ((oldAdmin && listenAddress(oldAdmin)) !== (newAdmin && listenAddress(newAdmin))) {
+      warnings.push("[admin] listen changes need a restart; the admin API stays where it is");
+    }
+    if (this.#config.admin.token !== next.admin.token) changes.push("[admin] token changed");
+    if (this.#config.shutdown_timeout !== next.shutdown_timeout) {
+      changes.push(`shutdown_timeout ${next.shutdown_timeout / 1000}s`);
+    }
+    for (const server of next.servers) this.metrics.initServer(server.index, server.protocol);
+
+    this.#config = next;
+    this.#options.onReload?.(next);
+    this.#lastReload = { at: Date.now(), ok: true, errors: [] };
+    this.metrics.configReloads.inc({ result: "ok" });
+    this.metrics.configLastReloadSuccessful.set({}, 1);
+    this.metrics.configLastReloadSuccessTime.set({}, Date.now() / 1000);
+    for (const w of warnings) this.#log.warn("reload: {warning}", { warning: w });
+    this.#log.info("config reloaded from {file}: {changes}", {
+      file: next.file,
+      changes: changes.length ? changes.join("; ") : "no changes",
+    });
+    return { ok: true, changes, warnings };
+  }
+
+  #refused(errors: string[]): ReloadOutcome {
+    this.#lastReload = { at: Date.now(), ok: false, errors };
+    this.metrics.configReloads.inc({ result: "failed" });
+    this.metrics.configLastReloadSuccessful.set({}, 0);
+    this.#log.error("reload refused, keeping the running config: {errors}", { errors: errors.join("; ") });
+    return { ok: false, reason: "invalid", errors };
+  }
+
+  /**
+   * Stops accepting, lets sessions finish for up to `drainMs` (default: the config's
+   * `shutdown_timeout`), then ends the rest (goodbye.ts says what each one gets).
+   * The admin API answers until the end, so the drain can be watched.
+   */
+  async stop(drainMs: number = this.#config.shutdown_timeout): Promise<void> {
+    this.#stopping = true;
+    await this.#reloading;
+    for (const l of this.#listeners.values()) l.listener.close();
+    this.#listeners.clear();
+    if (this.#sessions.size > 0 && drainMs > 0) {
+      this.#log.info("waiting up to {seconds}s for {n} session(s) to finish", {
+        seconds: drainMs / 1000,
+        n: this.#sessions.size,
+      });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(this.#sessions),
+        new Promise((r) => (timer = setTimeout(r, drainMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    if (this.registry.size > 0) {
+      this.#log.info("ending {n} remaining session(s)", { n: this.registry.size });
+    }
+    this.registry.killAll(SHUTDOWN_REASON);
     await Promise.all(this.#sessions);
-    for (const p of providers) p.close?.();
+    for (const p of this.#providers) p.close?.();
     await this.#admin?.close();
     this.#admin = null;
   }

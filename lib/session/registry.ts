@@ -27,6 +27,8 @@ export interface SessionInfo {
 export interface SessionEntry {
   readonly info: SessionInfo;
   readonly abort: AbortController;
+  /** The goodbye being written after an abort; the session closes once it settles. */
+  farewell?: Promise<void>;
 }
 
 let counter = 0;

@@ -5,6 +5,9 @@
  * @module
  */
 
+import { admitClient } from "../access/admission.ts";
+import type { ConnectionLimits } from "../access/limits.ts";
+import { refusalText, refuseClient } from "../access/refuse.ts";
 import type { AuthOk, AuthProvider, AuthRequest, AuthResult } from "../auth/types.ts";
 import type { ListenSpec, ServerConfig } from "../config/types.ts";
 import { getLogger } from "../log/mod.ts";
@@ -16,6 +19,8 @@ import { addressIp, addressPort, formatAddress, formatHostPort } from "../transp
 import type { Conn, Transport } from "../transport/types.ts";
 import { binaryForDisplay } from "../util/bytes.ts";
 import { Deadline } from "./deadline.ts";
+import { preGreeting } from "./pre_greeting.ts";
+import { sayGoodbye } from "./goodbye.ts";
 import { newSessionId, type SessionEntry, type SessionRegistry } from "./registry.ts";
 
 /** What a session needs from the process around it. */
@@ -24,6 +29,8 @@ export interface SessionDeps {
   auth: AuthProvider;
   metrics: MailproxyMetrics;
   registry: SessionRegistry;
+  /** Connection limits of the process (max_connections, max_connections_per_ip); none = unlimited. */
+  limits?: ConnectionLimits;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -62,18 +69,34 @@ export async function runSession(
     bytesUp: 0,
     bytesDown: 0,
   });
-  const onAbort = () => client.close();
+  // Kick or shutdown before the relay: the protocol's goodbye, then close (goodbye.ts).
+  const onAbort = () => (entry.farewell = sayGoodbye(client, protocol, entry.abort.signal.reason));
   entry.abort.signal.addEventListener("abort", onAbort);
   log.info("client {client} connected to {listen}", { client: clientText, listen: listen.raw });
 
   let outcome = "closed";
+  let release: (() => void) | undefined;
   try {
+    // Access rules and connection limits, on the final client address: whatever
+    // replaces the address (PROXY protocol, set_real_ip_from) must run before this.
+    const admission = admitClient(server.access, client.remoteAddr, deps.limits);
+    if (!admission.ok) {
+      outcome = "refused";
+      deps.metrics.connectionsRefused.inc({ ...labels, reason: admission.reason });
+      log.info("client {client} refused: {why}", {
+        client: clientText,
+        why: refusalText(admission.reason, admission.rule),
+      });
+      await refuseClient(client, protocol, admission.reason);
+      return;
+    }
+    release = admission.release;
     client.setNoDelay(true);
     client.setReadSizing({
       min: Math.min(MIN_READ, clientBufferSize(server)),
       max: clientBufferSize(server),
     });
-    const frontend = createFrontend(server, { secure: listen.ssl });
+    const frontend = createFrontend(server, { secure: listen.ssl, clientIp: addressIp(client.remoteAddr) });
     const logged = await preAuth(client, frontend, server, entry, deps, log);
     if (logged) {
       entry.abort.signal.removeEventListener("abort", onAbort);
@@ -88,6 +111,8 @@ export async function runSession(
       outcome = "error";
     }
   } finally {
+    release?.();
+    await entry.farewell;
     client.close();
     entry.abort.signal.removeEventListener("abort", onAbort);
     deps.registry.remove(id);
@@ -114,13 +139,18 @@ async function preAuth(
 ): Promise<LoggedIn | null> {
   const deadline = new Deadline(server.timeout, () => client.close());
   try {
+    // SMTP looks the client up and may delay its greeting (pre_greeting.ts).
+    const early = await preGreeting(client, frontend, server, entry.abort.signal, log);
+    if (!early.go) return null;
+    let pending = early.pending;
     await client.write(frontend.greeting());
     deadline.start();
     let attempt = 0;
     while (true) {
       const step = frontend.step();
       if (step === null) {
-        const data = await client.read();
+        const data = await (pending ?? client.read());
+        pending = null;
         if (data === null) {
           if (deadline.expired) log.info("client timed out");
           else if (entry.abort.signal.aborted) {
@@ -151,7 +181,16 @@ async function preAuth(
           entry.info.state = "auth";
           const credentials = step.credentials;
           entry.info.user = binaryForDisplay(credentials.user);
-          const result = await authenticate(client, server, credentials, attempt, entry, deps, log);
+          const result = await authenticate(
+            client,
+            server,
+            credentials,
+            attempt,
+            frontend.clientHost,
+            entry,
+            deps,
+            log,
+          );
           if (entry.abort.signal.aborted) return null;
           if (result.status === "ok") return { ok: result, credentials };
           if (result.status === "error") {
@@ -189,6 +228,7 @@ async function authenticate(
   server: ServerConfig,
   credentials: Credentials,
   attempt: number,
+  clientHost: string | undefined,
   entry: SessionEntry,
   deps: SessionDeps,
   log: Logger,
@@ -202,6 +242,7 @@ async function authenticate(
     attempt,
     clientIp: addressIp(client.remoteAddr),
     clientPort: addressPort(client.remoteAddr),
+    clientHost,
     smtp: credentials.smtp,
     sessionId: entry.info.id,
   };
@@ -255,18 +296,27 @@ async function proxy(
   const started = performance.now();
   let backend: Conn | null = null;
   let timedOut = false;
+  let onTimeout: (() => void) | undefined;
+  /** The client got the login reply: from here on a failure is no internal error. */
+  let answered = false;
   // The backend login runs under the same `timeout` as the pre-auth phase (spec §5.1).
+  // Only the backend side is ended here: the pending connect or read then fails and
+  // the client still gets the internal-error line, as nginx sends it.
   const timer = setTimeout(() => {
     timedOut = true;
     backend?.close();
-    client.close();
+    onTimeout?.();
   }, server.timeout);
   const onAbort = () => {
     backend?.close();
-    client.close();
+    entry.farewell = sayGoodbye(client, server.protocol, entry.abort.signal.reason);
   };
   entry.abort.signal.addEventListener("abort", onAbort);
   const fail = async (stage: string, why: string, toClient: Uint8Array) => {
+    // Ended by a kick or shutdown: the goodbye was sent; this is no backend failure.
+    if (entry.abort.signal.aborted) {
+      throw new SessionEnd(`session ended: ${entry.abort.signal.reason}`, "aborted");
+    }
     deps.metrics.backendFailures.inc({ backend: backendName, stage });
     log.error("backend {backend} {stage} failed: {why}", { backend: backendName, stage, why });
     try {
@@ -278,7 +328,18 @@ async function proxy(
   };
   try {
     try {
-      backend = await deps.transport.connect(ok.server, ok.port, { min: MIN_READ, max: server.proxy_buffer });
+      backend = await new Promise<Conn>((resolve, reject) => {
+        onTimeout = () => reject(new Error("timed out"));
+        deps.transport.connect(ok.server, ok.port, { min: MIN_READ, max: server.proxy_buffer }).then(
+          (conn) => timedOut ? (conn.close(), reject(new Error("timed out"))) : resolve(conn),
+          reject,
+        );
+      });
+      onTimeout = undefined;
+      deps.metrics.backendConnectDuration.observe(
+        { backend: backendName },
+        (performance.now() - started) / 1000,
+      );
     } catch (err) {
       await fail("connect", timedOut ? "timed out" : errorText(err), frontend.internalError());
     }
@@ -316,6 +377,7 @@ async function proxy(
     }
     clearTimeout(timer);
     deps.metrics.backendLoginDuration.observe({ backend: backendName }, (performance.now() - started) / 1000);
+    answered = true;
     await client.write(done);
     const pipelined = frontend.takePipelined();
     if (pipelined.length > 0) await upstream.write(pipelined);
@@ -344,6 +406,10 @@ async function proxy(
     return result.end;
   } catch (err) {
     if (err instanceof SessionEnd) throw err;
+    if (!answered) {
+      // Failed before the login reply (e.g. a write to a timed-out backend): nginx's internal error.
+      await client.write(frontend.internalError()).catch(() => {});
+    }
     throw new SessionEnd(
       timedOut ? "upstream timed out" : `session ended during backend login: ${errorText(err)}`,
       "backend-login",

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, waitForPort } from "../lab/ports.ts";
@@ -19,10 +19,16 @@ export interface ProxyProcess {
   configFile: string;
   /** The admin API base URL (`http://127.0.0.1:PORT`). */
   adminUrl: string;
+  /** Process id (for /proc/<pid>/status and /proc/<pid>/fd in load tests). */
+  pid: number;
   /** Everything the process wrote to stderr and stdout so far. */
   logs(): string;
   /** SIGTERM, wait for exit (kill after 5 s); resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** Sends a signal (SIGHUP to reload, SIGTERM to drain) without waiting. */
+  signal(signal: Deno.Signal): void;
+  /** Resolves with the exit code (null if killed by a signal) once the process exited. */
+  readonly exited: Promise<number | null>;
 }
 
 /**
@@ -55,6 +61,7 @@ export async function startProxy(runtime: Runtime, toml: string, waitPorts: numb
   const drained = Promise.all([collect(child.stdout), collect(child.stderr)]);
   const exited = child.status.then(async (s) => {
     await drained;
+    saveLogs(runtime, child.pid, output);
     return s.signal ? null : s.code;
   });
   let exitCode: number | null | undefined;
@@ -65,7 +72,10 @@ export async function startProxy(runtime: Runtime, toml: string, waitPorts: numb
     dir,
     configFile,
     adminUrl: `http://127.0.0.1:${adminPort}`,
+    pid: child.pid,
     logs: () => output,
+    exited,
+    signal: (signal) => child.kill(signal),
     async stop() {
       if (exitCode === undefined) child.kill("SIGTERM");
       const killer = setTimeout(() => {
@@ -95,4 +105,18 @@ export async function startProxy(runtime: Runtime, toml: string, waitPorts: numb
     throw err;
   }
   return proc;
+}
+
+/** Where every proxy's output is kept after it exits, for the secrets scan (tests/secrets_scan.ts). */
+export const PROXY_LOG_DIR: string = join(ROOT, "tests", "artifacts", "proxy-logs");
+
+/** Appends a finished proxy's output to its own file under {@link PROXY_LOG_DIR}. */
+function saveLogs(runtime: Runtime, pid: number, output: string): void {
+  try {
+    mkdirSync(PROXY_LOG_DIR, { recursive: true });
+    const from = Deno.mainModule.replace(/^.*\/tests\//, "tests/");
+    appendFileSync(join(PROXY_LOG_DIR, `${Date.now()}-${runtime}-${pid}.log`), `# ${from}\n${output}`);
+  } catch {
+    // Best effort: the scan fails on its own when it finds too few logs.
+  }
 }

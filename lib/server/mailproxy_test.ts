@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfigFile } from "../config/load.ts";
+import { transport } from "../transport/mod.ts";
+import { Mailproxy } from "./mailproxy.ts";
+
+function blocker(): Promise<{ server: Server; port: number }> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(
+      0,
+      "127.0.0.1",
+      () => resolve({ server, port: (server.address() as { port: number }).port }),
+    );
+  });
+}
+
+async function unusedPort(): Promise<number> {
+  const b = await blocker();
+  await new Promise((r) => b.server.close(r));
+  return b.port;
+}
+
+const toml = (ports: number[]) =>
+  `auth_http = "http://127.0.0.1:9/auth"\n` +
+  ports.map((p) => `[[server]]\nlisten = "127.0.0.1:${p}"\nprotocol = "imap"\n`).join("");
+
+Deno.test("reload: an address that cannot be bound refuses the whole reload", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mailproxy-reload-"));
+  const file = join(dir, "proxy.toml");
+  const taken = await blocker();
+  const [firstPort, freePort] = [await unusedPort(), await unusedPort()];
+  writeFileSync(file, toml([firstPort]));
+  const loaded = await loadConfigFile(file);
+  assert.ok(loaded.ok, loaded.ok ? "" : loaded.errors.join("\n"));
+  const proxy = new Mailproxy(loaded.config, transport);
+  await proxy.start();
+  try {
+    const before = proxy.listeners;
+    writeFileSync(file, toml([freePort, taken.port]));
+    const r = await proxy.reload();
+    assert.equal(r.ok, false);
+    assert.ok(
+      !r.ok && r.reason === "invalid" && /listen "127\.0\.0\.1:\d+"/.test(r.errors[0]),
+      JSON.stringify(r),
+    );
+    assert.deepEqual(proxy.listeners, before, "nothing changed");
+    assert.equal(proxy.metrics.configReloads.get({ result: "failed" }), 1);
+
+    writeFileSync(file, toml([freePort]));
+    const ok = await proxy.reload();
+    assert.ok(ok.ok, JSON.stringify(ok));
+    assert.deepEqual(proxy.listeners.map((l) => l.listen), [`127.0.0.1:${freePort}`]);
+    assert.ok(ok.changes.some((c) => c.startsWith("stopped listening on 127.0.0.1:")));
+  } finally {
+    await proxy.stop(0);
+    await new Promise((r) => taken.server.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(await proxy.reload(), {
+    ok: false,
+    reason: "stopping",
+    errors: ["mailproxy is shutting down"],
+  });
+});
