@@ -32,9 +32,40 @@ export type FrontendStep =
   /** Write `data` in clear, drop buffered client bytes (already done), upgrade to TLS, then `step()`. */
   | { kind: "starttls"; data: Uint8Array };
 
+/**
+ * Work a protocol wants done before its greeting (SMTP, spec §4.3.1–4.3.2). The
+ * driver does it in this order, not reading the client meanwhile except as said.
+ */
+export interface PreGreeting {
+  /**
+   * Look the client's host name up (PTR + forward confirmation with the server's
+   * `resolver`) and report it with {@link Frontend.setClientHost}.
+   */
+  resolveClientHost: boolean;
+  /**
+   * Then wait this long (ms, 0 = not at all) before the greeting. Client bytes
+   * arriving meanwhile go to {@link Frontend.earlyInput}, whose step ends the session.
+   */
+  delayMs: number;
+}
+
 /** A client-side protocol state machine (IMAP, POP3, SMTP). */
 export interface Frontend {
-  /** Bytes to send first (null when the protocol sends nothing, e.g. before an SMTP delay). */
+  /**
+   * Optional: what to do before the greeting. Absent means nothing: the greeting
+   * goes out right after accept.
+   */
+  preGreeting?(): PreGreeting;
+  /** The resolver's result: a confirmed name, `[UNAVAILABLE]` or `[TEMPUNAVAIL]`. */
+  setClientHost?(host: string): void;
+  /** The client talked during the greeting delay: the reply, then close. */
+  earlyInput?(data: Uint8Array): FrontendStep;
+  /**
+   * The client host the auth request carries as `Client-Host` (SMTP only; nginx
+   * sends it for SMTP even with `resolver` off, as `[UNAVAILABLE]`).
+   */
+  readonly clientHost?: string;
+  /** Bytes to send first, after any {@link PreGreeting} work. */
   greeting(): Uint8Array;
   /** Appends client bytes to the command buffer. */
   receive(data: Uint8Array): void;
@@ -75,6 +106,11 @@ export interface BackendLogin {
 export interface FrontendContext {
   /** Connection already uses TLS (implicit or after STARTTLS). */
   secure: boolean;
+  /**
+   * The client address as auth_http's Client-IP has it (no port; `unix:` for UNIX
+   * sockets). SMTP names it to the backend in XCLIENT.
+   */
+  clientIp?: string;
   /** Random source for salts, replaceable in tests. */
   random?: () => number;
   /** Clock (ms) for salts, replaceable in tests. */

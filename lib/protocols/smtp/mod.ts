@@ -1,0 +1,11 @@
+/**
+ * SMTP: the client-side front end, its command parser, the EHLO reply and the
+ * backend dialogue (EHLO, XCLIENT, MAIL/RCPT or AUTH PLAIN).
+ * @module
+ */
+
+export { SmtpFrontend } from "./frontend.ts";
+export { SMTP_INTERNAL_ERROR, SmtpBackendLogin, type SmtpSessionFacts } from "./backend_login.ts";
+export { smtpEhloReply, smtpGreeting } from "./capabilities.ts";
+export { SmtpCommandParser, type SmtpParseEvent, type SmtpVerb } from "./parser.ts";
+export { xclientLine, xtext } from "./xclient.ts";
