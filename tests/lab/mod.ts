@@ -8,3 +8,5 @@ export * from "./ports.ts";
 export * from "./dovecot.ts";
 export * from "./nginx.ts";
 export * from "./auth_service.ts";
+export * from "./postfix.ts";
+export * from "./dns_server.ts";
