@@ -22,6 +22,8 @@ export interface PostfixOptions {
    * (`smtpd_sasl_type = dovecot`, `smtpd_sasl_path`). Default: no AUTH.
    */
   dovecotSaslPath?: string;
+  /** Fixed smtpd port (the demo uses the one config.example.toml names); default: a free port. */
+  port?: number;
   /** Extra main.cf lines appended at the end. */
   extraMainCf?: string;
   /** Keep the temp dir after stop (also when the environment sets MAILPROXY_LAB_KEEP=1). */
@@ -202,7 +204,7 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<Postfix> 
   let port: number | undefined;
   let lastError = "";
   for (let attempt = 1; attempt <= BIND_ATTEMPTS && port === undefined; attempt++) {
-    const candidate = await freePort();
+    const candidate = opts.port ?? await freePort();
     await Deno.writeTextFile(`${etc}/master.cf`, renderMasterCf(packageMaster, candidate));
     const started = await run(["-c", etc, "start"]);
     if (started.code !== 0) {
