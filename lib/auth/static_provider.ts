@@ -22,6 +22,8 @@ export const DEFAULT_FAILURE_WAIT_MS = 2000;
 export interface StaticAuthProviderOptions {
   /** Verification cache; defaults to the per-process one, `null` disables it. */
   cache?: VerifyCache | null;
+  /** Password check; replaceable so tests can count hashes instead of timing them. */
+  verify?: typeof verifyPassword;
 }
 
 /**
@@ -34,6 +36,7 @@ export class StaticAuthProvider implements AuthProvider {
   readonly #config: StaticAuthConfig;
   readonly #users = new Map<string, StaticUser>();
   readonly #cache: VerifyCache | null | undefined;
+  readonly #verify: typeof verifyPassword;
   /** Seconds, as {@link AuthResult} counts them (may be fractional). */
   readonly #failureWait: number;
   /** A hash of a random password (default parameters), made on first use. */
@@ -42,6 +45,7 @@ export class StaticAuthProvider implements AuthProvider {
   constructor(config: StaticAuthConfig, opts: StaticAuthProviderOptions = {}) {
     this.#config = config;
     this.#cache = opts.cache;
+    this.#verify = opts.verify ?? verifyPassword;
     this.#failureWait = (config.failure_wait ?? DEFAULT_FAILURE_WAIT_MS) / 1000;
     // Clients send logins as bytes; config names are text, so compare UTF-8 bytes.
     for (const user of config.users) this.#users.set(toBinary(utf8(user.name)), user);
@@ -76,7 +80,7 @@ export class StaticAuthProvider implements AuthProvider {
     const dummy = await this.#dummyHash;
     const user = this.#users.get(request.user);
     const hash = user?.password ?? dummy;
-    const ok = await verifyPassword(request.pass, hash, { cache: this.#cache });
+    const ok = await this.#verify(request.pass, hash, { cache: this.#cache });
     if (signal?.aborted) return aborted();
     if (!user || !ok) return this.#fail(INVALID_LOGIN);
     return this.#backend(request.protocol, user) ??

@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { checkPortsFree, loadConfigFile, summarizeConfig } from "../config/mod.ts";
 import { getLogger, setupLogging } from "../log/mod.ts";
 import { Mailproxy } from "../server/mailproxy.ts";
+import { startWorkers, workerIndex } from "../server/workers.ts";
 import { runtimeVersion, transport } from "../transport/mod.ts";
 import { VERSION } from "../version.ts";
 import { runConvert } from "./convert.ts";
@@ -93,25 +94,43 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
   setupLogging(config.log);
   const log = getLogger(["mailproxy", "main"]);
   for (const w of config.warnings) log.warn("{warning}", { warning: w });
-  const proxy = new Mailproxy(config, transport, { onReload: (c) => setupLogging(c.log) });
+  // worker_processes: copies share the listening sockets (lib/server/workers.ts); only the
+  // supervisor serves the admin API.
+  const worker = workerIndex();
+  const own = worker > 0 ? { ...config, admin: { ...config.admin, listen: null } } : config;
+  const proxy = new Mailproxy(own, transport, { onReload: (c) => setupLogging(c.log) });
   try {
     await proxy.start();
   } catch (err) {
     io.err(`mailproxy: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
-  log.info("mailproxy {version} ({runtime}) started", { version: VERSION, runtime: runtimeVersion() });
+  log.info("mailproxy {version} ({runtime}) started{worker}", {
+    version: VERSION,
+    runtime: runtimeVersion(),
+    worker: worker > 0 ? ` as worker ${worker}` : "",
+  });
+  const workers = startWorkers(config.worker_processes, {
+    info: (message) => log.info("{message}", { message }),
+    error: (message) => log.error("{message}", { message }),
+  });
   return await new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: string) => {
+    const stop = (signal: "SIGTERM" | "SIGINT") => {
       if (stopping) return;
       stopping = true;
       log.info("{signal}: stopping, draining sessions", { signal });
-      proxy.stop().then(() => resolve(0), () => resolve(1));
+      const copies = workers?.stop(signal, config.shutdown_timeout + 5000);
+      Promise.all([proxy.stop(), copies]).then(() => resolve(0), () => resolve(1));
     };
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
     // The reload logs its outcome itself (applied changes, or the errors that refused it).
-    if (process.platform !== "win32") process.on("SIGHUP", () => void proxy.reload());
+    if (process.platform !== "win32") {
+      process.on("SIGHUP", () => {
+        workers?.signal("SIGHUP");
+        void proxy.reload();
+      });
+    }
   });
 }

@@ -1,0 +1,103 @@
+/**
+ * The parts of nginx.conf outside `mail {}` that matter to a mail proxy: `worker_*`
+ * directives with a key in the schema, `error_log` (its level becomes `[log] level`),
+ * the mail module's `load_module`, and `events {}`. Everything else is reported with
+ * advice on where the setting lives for mailproxy.
+ * @module
+ */
+
+import { findKey } from "../config/schema.ts";
+import { keyForDirective } from "./key_index.ts";
+import type { Level } from "./level.ts";
+import { convertDirective } from "./mail_block.ts";
+import type { Directive } from "./parse.ts";
+import type { ConvertSession } from "./session.ts";
+
+/** Where main-context settings live when running mailproxy. */
+const ADVICE: Record<string, string> = {
+  user:
+    "mailproxy does not switch users; run it as a service user (User= or DynamicUser= in packaging/mailproxy.service)",
+  pid: "mailproxy writes no pid file; the service manager tracks the process",
+  daemon: "mailproxy always runs in the foreground; the service manager runs it in the background",
+  master_process: "mailproxy has no master process",
+  worker_rlimit_nofile: "set the open-file limit with LimitNOFILE= in packaging/mailproxy.service",
+  worker_shutdown_timeout: "this version of mailproxy has no key for it (it drains sessions on SIGTERM)",
+  env: "set the environment in the service manager (Environment= in the systemd unit)",
+  load_module: "mailproxy has no dynamic modules",
+  http: "not part of the mail proxy; mailproxy proxies mail only",
+  stream: "not part of the mail proxy; mailproxy proxies mail only",
+  server: "a server {} belongs inside mail {}",
+};
+const MAIN_DEFAULT = "not a mail directive; mailproxy has no equivalent";
+
+const EVENTS_ADVICE: Record<string, string> = {
+  worker_connections:
+    "mailproxy has no per-worker connection limit (nginx's also counts backend connections); " +
+    (findKey("top", "max_connections") ? "max_connections limits client connections, and " : "") +
+    "the open-file limit (LimitNOFILE=) bounds the sessions",
+};
+const EVENTS_DEFAULT = "the event loop belongs to the runtime; mailproxy has no equivalent";
+
+/** nginx error_log levels → `[log] level` (the schema's values; nginx has finer ones). */
+const LOG_LEVELS: Record<string, string> = {
+  debug: "debug",
+  info: "info",
+  notice: "info",
+  warn: "warning",
+  error: "error",
+  crit: "error",
+  alert: "error",
+  emerg: "error",
+};
+
+/** `[log]` values gathered from the main context. */
+export interface LogOut {
+  level?: string;
+  comments: string[];
+}
+
+/** Converts one main-context directive (not `mail`) into the top level or `log`. */
+export function convertMainDirective(session: ConvertSession, d: Directive, top: Level, log: LogOut): void {
+  if (d.name === "") return top.comment(d.comments);
+  if (d.name === "events" && d.block) return convertEvents(session, d, top);
+  if (d.name === "error_log" && !d.block) return convertErrorLog(session, d, top, log);
+  if (d.name === "load_module" && d.args.length === 1 && /ngx_mail_module/.test(d.args[0])) {
+    return top.comment([...d.comments, ` ${d.name} ${d.args[0]}: not needed, mail support is built in`]);
+  }
+  const spec = keyForDirective(d.name);
+  if (spec && spec.kind !== "table_array") return convertDirective(session, d, top, "main");
+  session.report(d, ADVICE[d.name] ?? MAIN_DEFAULT, top);
+}
+
+function convertEvents(session: ConvertSession, events: Directive, top: Level): void {
+  top.comment([...events.comments, ...events.trailing]);
+  for (const d of session.expand(events.block ?? [])) {
+    if (d.name === "") top.comment(d.comments);
+    else session.report(d, EVENTS_ADVICE[d.name] ?? EVENTS_DEFAULT, top);
+  }
+  top.comment(events.endComments);
+}
+
+const levelOrder = () => findKey("log", "level")?.values ?? [];
+
+function convertErrorLog(session: ConvertSession, d: Directive, top: Level, log: LogOut): void {
+  const [target, word = "error"] = d.args;
+  const level = LOG_LEVELS[word.toLowerCase()];
+  if (d.args.length < 1 || d.args.length > 2 || level === undefined || !levelOrder().includes(level)) {
+    return session.report(d, `invalid "error_log" directive (expected FILE [LEVEL])`, top);
+  }
+  // Several logs: mailproxy has one stream, so keep the most verbose level.
+  const order = levelOrder();
+  if (log.level === undefined || order.indexOf(level) < order.indexOf(log.level)) log.level = level;
+  if (target === "stderr") {
+    log.comments.push(...d.comments, ...d.trailing);
+    top.comment([` error_log stderr ${word}: converted to [log] level`]);
+    return;
+  }
+  session.report(
+    d,
+    "mailproxy logs to stderr only (collect it with journald, or a file with logrotate copytruncate: " +
+      "docs/packaging.md); the level was converted to [log] level",
+    top,
+  );
+}
