@@ -93,9 +93,17 @@ protocol = "imap"
     const r = await mailproxy(runtime, "--check", "--config", file);
     assert.equal(r.code, 1);
     const lines = r.stderr.trim().split("\n");
-    assert.equal(lines.filter((l) => l.includes('ssl_certificate "') && /No such file/.test(l)).length, 1, r.stderr);
+    assert.equal(
+      lines.filter((l) => l.includes('ssl_certificate "') && /No such file/.test(l)).length,
+      1,
+      r.stderr,
+    );
     assert.equal(lines.filter((l) => /:4: .*timeout/.test(l)).length, 1, r.stderr);
-    assert.equal(lines.filter((l) => /duplicate "127\.0\.0\.1:1" address and port pair/.test(l)).length, 1, r.stderr);
+    assert.equal(
+      lines.filter((l) => /duplicate "127\.0\.0\.1:1" address and port pair/.test(l)).length,
+      1,
+      r.stderr,
+    );
     assert.match(lines.at(-1)!, /test failed/);
   });
 

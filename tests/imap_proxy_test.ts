@@ -225,20 +225,23 @@ print(m.login("waituser", "waitpass")[0])`,
           assert.deepEqual(mine.map((h) => h["Auth-Login-Attempt"]), ["1", "1"]);
         });
 
-        await t.step("a refusal with Auth-Wait waits, answers NO, and lets the client try again", async () => {
-          const c = await LineClient.open(httpPort);
-          try {
-            await c.readUntilLine("* OK");
-            const started = Date.now();
-            c.send("a1 LOGIN slowfail whatever\r\n");
-            assert.equal(await c.readUntilLine("a1 "), "a1 NO Temporary failure\r\n");
-            assert.ok(Date.now() - started >= 900, "Auth-Wait: 1 delays the reply");
-            c.send("a2 LOGIN alice alicepass\r\n");
-            assert.match(await c.readUntilLine("a2 "), /^a2 OK/m);
-          } finally {
-            c.close();
-          }
-        });
+        await t.step(
+          "a refusal with Auth-Wait waits, answers NO, and lets the client try again",
+          async () => {
+            const c = await LineClient.open(httpPort);
+            try {
+              await c.readUntilLine("* OK");
+              const started = Date.now();
+              c.send("a1 LOGIN slowfail whatever\r\n");
+              assert.equal(await c.readUntilLine("a1 "), "a1 NO Temporary failure\r\n");
+              assert.ok(Date.now() - started >= 900, "Auth-Wait: 1 delays the reply");
+              c.send("a2 LOGIN alice alicepass\r\n");
+              assert.match(await c.readUntilLine("a2 "), /^a2 OK/m);
+            } finally {
+              c.close();
+            }
+          },
+        );
 
         await t.step("backend down gives the internal error", async () => {
           const c = await LineClient.open(httpPort);
