@@ -68,6 +68,31 @@ for (const [name, t] of transports) {
     closeL2();
   });
 
+  Deno.test(`relay (${name}): byte reports are batched and add up to the totals`, async () => {
+    const [user, clientSide, closeL1] = await pair(t);
+    const [backendSide, mailbox, closeL2] = await pair(t);
+    const down = pattern(4_000_000, 3);
+    const reports: number[] = [];
+    const done = relay(clientSide, backendSide, {
+      proxyTimeout: 10_000,
+      onDownstream: (n) => reports.push(n),
+    });
+    const mailboxWork = (async () => {
+      await mailbox.write(down);
+      mailbox.close();
+    })();
+    const got = await readAll(user);
+    const [, result] = await Promise.all([mailboxWork, done]);
+    assert.equal(got.length, down.length);
+    assert.equal(result.downstreamBytes, down.length);
+    assert.equal(reports.reduce((a, b) => a + b, 0), down.length, "every byte is reported by the end");
+    // Far fewer reports than chunks: one per REPORT_INTERVAL_MS plus the final flush.
+    assert.ok(reports.length < 100, `${reports.length} reports`);
+    user.close();
+    closeL1();
+    closeL2();
+  });
+
   Deno.test(`relay (${name}): idle client past proxy_timeout ends the session`, async () => {
     const [user, clientSide, closeL1] = await pair(t);
     const [backendSide, mailbox, closeL2] = await pair(t);

@@ -18,12 +18,14 @@ import { MailproxyMetrics } from "../metrics/mailproxy_metrics.ts";
 import { SHUTDOWN_REASON } from "../session/goodbye.ts";
 import { SessionRegistry } from "../session/registry.ts";
 import { runSession } from "../session/session.ts";
+import { listenNeedsTls, prepareServerSecurity, type ServerSecurity } from "../tls/mod.ts";
 import { formatAddress } from "../transport/address.ts";
 import { runtimeVersion } from "../transport/mod.ts";
 import type { Listener, Transport } from "../transport/types.ts";
 import { VERSION } from "../version.ts";
 import { listensOf, planListeners } from "./listener_plan.ts";
 import { serverChanges } from "./server_changes.ts";
+import { workerCount } from "./workers.ts";
 
 /** A bound socket and what new sessions on it get; a reload swaps `server` and `provider`. */
 interface BoundListener {
@@ -31,6 +33,10 @@ interface BoundListener {
   spec: ListenSpec;
   listener: Listener;
   provider: AuthProvider;
+  /** TLS contexts and PROXY trust of `server`, rebuilt with it on reload (new certificate files apply). */
+  security: ServerSecurity;
+  /** Its connections can become TLS (node:net sockets on Deno). */
+  upgradable: boolean;
 }
 
 /** Options of {@link Mailproxy}. */
@@ -62,6 +68,8 @@ export class Mailproxy {
   readonly #listeners = new Map<string, BoundListener>();
   /** Every provider ever made: sessions of an older config may still use theirs. */
   readonly #providers = new Set<AuthProvider>();
+  /** One TLS/PROXY setup per server object (a reload makes new ones, so files are re-read). */
+  readonly #security = new WeakMap<ServerConfig, Promise<ServerSecurity>>();
   #admin: HttpServer | null = null;
   readonly #sessions = new Set<Promise<void>>();
   #reloading: Promise<unknown> = Promise.resolve();
@@ -135,13 +143,25 @@ export class Mailproxy {
   }
 
   async #bindListener(server: ServerConfig, spec: ListenSpec, config: Config): Promise<BoundListener> {
-    const listener = await this.#bind(spec);
+    // Certificates are read before binding: a bad file fails the start (or reload) cleanly.
+    const security = await this.#securityOf(server);
+    const upgradable = this.#transport.runtime === "bun" || listenNeedsTls(server, spec);
+    const listener = await this.#bind(spec, upgradable);
     this.#log.info("server #{n} {protocol} listening on {addr}", {
       n: server.index + 1,
       protocol: server.protocol,
       addr: formatAddress(listener.addr),
     });
-    return { server, spec, listener, provider: this.#provider(server, config) };
+    return { server, spec, listener, provider: this.#provider(server, config), security, upgradable };
+  }
+
+  #securityOf(server: ServerConfig): Promise<ServerSecurity> {
+    let security = this.#security.get(server);
+    if (!security) {
+      security = prepareServerSecurity(server);
+      this.#security.set(server, security);
+    }
+    return security;
   }
 
   #provider(server: ServerConfig, config: Config): AuthProvider {
@@ -150,7 +170,7 @@ export class Mailproxy {
     return provider;
   }
 
-  async #bind(spec: ListenSpec): Promise<Listener> {
+  async #bind(spec: ListenSpec, upgradable: boolean): Promise<Listener> {
     for (const option of unappliedListenOptions(spec, this.#transport.runtime)) {
       this.#log.warn('listen "{listen}": {option} cannot be applied on {runtime}; ignored', {
         listen: spec.raw,
@@ -165,6 +185,9 @@ export class Mailproxy {
         port: spec.port,
         path: spec.transport === "unix" ? spec.host : undefined,
         backlog: spec.backlog,
+        upgradable,
+        // Worker copies bind the same addresses; the kernel spreads connections over them.
+        reusePort: workerCount(this.#config.worker_processes) > 1,
       });
     } catch (err) {
       throw new Error(`listen "${spec.raw}": ${errorText(err)}`);
@@ -175,11 +198,6 @@ export class Mailproxy {
     while (true) {
       const conn = await bound.listener.accept();
       if (conn === null) return;
-      if (bound.spec.ssl) {
-        // Implicit TLS arrives with the TLS issue; config validation refuses it until then.
-        conn.close();
-        continue;
-      }
       // Read at accept time: a session keeps the settings it started with across reloads.
       const deps = {
         transport: this.#transport,
@@ -187,6 +205,8 @@ export class Mailproxy {
         metrics: this.metrics,
         registry: this.registry,
         limits: this.limits,
+        tls: bound.security.tls,
+        realIp: bound.security.realIp,
       };
       const session = runSession(conn, bound.server, bound.spec, deps);
       this.#sessions.add(session);
@@ -227,13 +247,30 @@ export class Mailproxy {
       }
     }
 
-    const oldServers = this.#config.servers;
+    // New certificate files and trust lists for kept listeners too; a bad file refuses the reload.
+    const security: ServerSecurity[] = [];
     for (const item of plan.keep) {
+      try {
+        security.push(await this.#securityOf(item.server));
+      } catch (err) {
+        for (const [, b] of added) b.listener.close();
+        return this.#refused([errorText(err)]);
+      }
+      if (!this.#listeners.get(item.address)!.upgradable && listenNeedsTls(item.server, item.spec)) {
+        warnings.push(
+          `listen "${item.spec.raw}": turning on TLS on a kept plain socket needs a restart on Deno`,
+        );
+      }
+    }
+
+    const oldServers = this.#config.servers;
+    plan.keep.forEach((item, i) => {
       const bound = this.#listeners.get(item.address)!;
       bound.server = item.server;
       bound.spec = item.spec;
       bound.provider = this.#provider(item.server, next);
-    }
+      bound.security = security[i];
+    });
     for (const address of plan.remove) {
       this.#listeners.get(address)!.listener.close();
       this.#listeners.delete(address);

@@ -6,23 +6,38 @@
  */
 
 import * as net from "node:net";
-import type { Address, Conn, Listener, ListenOptions, ReadSizing, Transport } from "./types.ts";
+import type { TLSSocket } from "node:tls";
+import type { Address, Conn, Listener, ListenOptions, ReadSizing, TlsHandshake, Transport } from "./types.ts";
 
 function address(host: string | undefined, port: number | undefined, path?: string): Address {
   if (path !== undefined) return { transport: "unix", path };
   return { transport: "tcp", hostname: (host ?? "").replace(/^::ffff:(?=\d+\.)/, ""), port: port ?? 0 };
 }
 
-/** A `net.Socket` behind the {@link Conn} interface. */
+/** A `net.Socket` (or, after {@link NodeConn.startTls}, a `tls.TLSSocket`) behind the {@link Conn} interface. */
 export class NodeConn implements Conn {
-  readonly remoteAddr: Address;
+  remoteAddr: Address;
   readonly localAddr: Address;
-  readonly #socket: net.Socket;
+  #socket: net.Socket;
+  #tls: TLSSocket | null = null;
   #chunk: Uint8Array | null = null;
   #ended = false;
   #error: Error | null = null;
   #waiter: (() => void) | null = null;
   #closed = false;
+  readonly #onData = (data: Uint8Array) => {
+    this.#socket.pause();
+    this.#chunk = this.#chunk ? concat2(this.#chunk, data) : data;
+    this.#wake();
+  };
+  readonly #onEnd = () => {
+    this.#ended = true;
+    this.#wake();
+  };
+  readonly #onError = (err: Error) => {
+    this.#error = err;
+    this.#wake();
+  };
 
   constructor(socket: net.Socket, unixPath?: string) {
     this.#socket = socket;
@@ -32,24 +47,61 @@ export class NodeConn implements Conn {
     this.localAddr = unixPath !== undefined
       ? { transport: "unix", path: unixPath }
       : address(socket.localAddress, socket.localPort);
+    this.#attach(socket);
+  }
+
+  #attach(socket: net.Socket): void {
     socket.pause();
-    socket.on("data", (data: Uint8Array) => {
-      socket.pause();
-      this.#chunk = this.#chunk ? concat2(this.#chunk, data) : data;
-      this.#wake();
-    });
-    socket.on("end", () => {
+    socket.on("data", this.#onData);
+    socket.on("end", this.#onEnd);
+    socket.on("error", this.#onError);
+    socket.on("close", this.#onEnd);
+  }
+
+  #detach(socket: net.Socket): void {
+    socket.off("data", this.#onData);
+    socket.off("end", this.#onEnd);
+    socket.off("error", this.#onError);
+    socket.off("close", this.#onEnd);
+  }
+
+  get tlsSocket(): TLSSocket | null {
+    return this.#tls;
+  }
+
+  unread(data: Uint8Array): void {
+    if (data.length > 0) this.#chunk = this.#chunk ? concat2(data, this.#chunk) : data;
+  }
+
+  async startTls(handshake: TlsHandshake): Promise<void> {
+    if (this.#closed || this.#ended || this.#error) throw new Error("connection closed");
+    const plain = this.#socket;
+    this.#detach(plain);
+    // Until the handshake ends, errors and close() still reach the plain socket.
+    const onError = () => {};
+    plain.on("error", onError);
+    // Bytes read but not consumed belong to the TLS layer (node:tls reads a socket's
+    // buffered data first). The front end already dropped what it had buffered.
+    if (this.#chunk) plain.unshift(this.#chunk);
+    this.#chunk = null;
+    let secure: TLSSocket;
+    try {
+      secure = await handshake(plain);
+    } catch (err) {
+      // The plain socket now belongs to the failed TLS layer: nothing more can be read.
       this.#ended = true;
-      this.#wake();
-    });
-    socket.on("error", (err: Error) => {
-      this.#error = err;
-      this.#wake();
-    });
-    socket.on("close", () => {
-      this.#ended = true;
-      this.#wake();
-    });
+      plain.destroy();
+      throw err;
+    } finally {
+      plain.off("error", onError);
+    }
+    if (this.#closed) {
+      secure.destroy();
+      throw new Error("connection closed");
+    }
+    this.#socket = secure;
+    this.#tls = secure;
+    this.#attach(secure);
   }
 
   #wake(): void {
@@ -178,6 +230,8 @@ export const nodeNetTransport: Transport = {
             port: options.port,
             backlog: options.backlog ?? 511,
             exclusive: !options.reusePort,
+            // Bun sets SO_REUSEPORT only when asked by name (worker_processes > 1).
+            reusePort: options.reusePort,
           },
           onListening,
         );
