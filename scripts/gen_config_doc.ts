@@ -64,6 +64,7 @@ const KINDS: Partial<Record<ValueKind, string>> = {
   access_list: '`[{ allow = "ADDR" }, { deny = "all" }, ...]`, checked in order',
   ssl_protocols: "array of TLS version names",
   ssl_session_cache: 'string: `"off"`, `"none"`, `"builtin[:N]"` and/or `"shared:NAME:SIZE"`',
+  sni: "array of tables `{ name, ssl_certificate, ssl_certificate_key }`",
   workers: '`"auto"` or an integer',
   backend: '`"ip:port"`, or `{ imap = "ip:port", pop3 = "ip:port", smtp = "ip:port" }`',
   password_hash: '`"$scrypt$..."` from `mailproxy hash-password`',

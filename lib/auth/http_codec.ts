@@ -139,6 +139,8 @@ export interface ParsedReply {
   user?: string;
   pass?: string;
   errorCode?: string;
+  /** mailproxy only: `Auth-Backend-TLS` (raw value; checked in {@link decide}). */
+  backendTls?: string;
 }
 
 /** A parse failure; `error` is a phrase to append to `auth http server <peer> `. */
@@ -364,6 +366,9 @@ export class AuthReplyParser {
       case "auth-error-code":
         r.errorCode = value;
         break;
+      case "auth-backend-tls":
+        r.backendTls = value;
+        break;
     }
   }
 }
@@ -435,5 +440,15 @@ export function decide(
   const ok: AuthResult = { status: "ok", server, port };
   if (parsed.user !== undefined) ok.user = parsed.user;
   if (parsed.pass !== undefined) ok.pass = parsed.pass;
+  if (parsed.backendTls !== undefined) {
+    const mode = parsed.backendTls.toLowerCase();
+    if (mode !== "off" && mode !== "on" && mode !== "starttls") {
+      return {
+        status: "error",
+        reason: `${who} sent invalid Auth-Backend-TLS:"${forLog(parsed.backendTls)}"`,
+      };
+    }
+    ok.backendTls = mode;
+  }
   return ok;
 }

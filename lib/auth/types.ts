@@ -11,7 +11,7 @@ export type MailProtocol = "imap" | "pop3" | "smtp";
 /** The Auth-Method values of the nginx auth_http protocol. */
 export type AuthMethod = "plain" | "apop" | "cram-md5" | "external" | "none";
 
-/** TLS facts about the client connection (filled from issue 7 on). */
+/** TLS facts about the client connection (Auth-SSL-* headers, spec §3.1). */
 export interface ClientTlsInfo {
   protocol?: string;
   cipher?: string;
@@ -63,6 +63,8 @@ export interface AuthOk {
   /** Replacement login / password towards the backend (Auth-User / Auth-Pass). */
   user?: string;
   pass?: string;
+  /** mailproxy only: `Auth-Backend-TLS` overrides the server's `backend_tls` for this login. */
+  backendTls?: "off" | "on" | "starttls";
 }
 
 /** The user is refused: the message goes to the client. */

@@ -5,6 +5,7 @@
  */
 
 import { CLIENT_TLS, SUPPORTED_PROTOCOLS } from "../features.ts";
+import { clientTlsProblems } from "../tls/support.ts";
 import type { Config, ServerConfig } from "./types.ts";
 
 /** Methods whose digest needs the plaintext password on the verifying side, per protocol key. */
@@ -23,7 +24,10 @@ export function unsupportedByBuild(config: Config, file: string): string[] {
       errors.push(`${where}: protocol ${s.protocol} is not implemented in this version of mailproxy`);
     }
     errors.push(...staticChallengeResponse(s).map((e) => `${where}: ${e}`));
-    if (CLIENT_TLS) continue;
+    if (CLIENT_TLS) {
+      errors.push(...clientTlsProblems(s).map((e) => `${where}: ${e}`));
+      continue;
+    }
     for (const l of s.listen.filter((l) => l.ssl)) {
       errors.push(`${where}: listen "${l.raw}": TLS towards clients is not implemented in this version`);
     }

@@ -84,6 +84,22 @@ function kindSchema(spec: KeySpec): Json {
       return { anyOf: [{ const: false }, { type: "string" }, { type: "array", items: { type: "string" } }] };
     case "ssl_protocols":
       return stringOrList({ type: "string" });
+    case "sni": {
+      const files = stringOrList({ type: "string", minLength: 1 });
+      return {
+        type: "array",
+        items: {
+          type: "object",
+          properties: {
+            name: { type: "string", minLength: 1 },
+            ssl_certificate: files,
+            ssl_certificate_key: files,
+          },
+          required: ["name", "ssl_certificate", "ssl_certificate_key"],
+          additionalProperties: false,
+        },
+      };
+    }
     case "workers":
       return { anyOf: [{ const: "auto" }, { type: "integer", minimum: 1, maximum: 1024 }] };
     case "backend": {

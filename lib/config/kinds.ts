@@ -536,6 +536,55 @@ const notAValue: Parser = (_value, env) => {
   throw new Error(`kinds: "${env.spec.name}" is a table and has no value parser`);
 };
 
+/** `ssl_sni`: `[[server.ssl_sni]]` tables, each a host name and its certificate/key files. */
+const sni: Parser = (value, env) => {
+  if (!Array.isArray(value)) {
+    env.invalid(
+      `expected [[ssl_sni]] tables (name, ssl_certificate, ssl_certificate_key), got ${describe(value)}`,
+    );
+    return undefined;
+  }
+  const out: { name: string; ssl_certificate: string[]; ssl_certificate_key: string[] }[] = [];
+  let ok = true;
+  value.forEach((entry, i) => {
+    if (!isTable(entry)) {
+      env.invalid(`expected a table, got ${describe(entry)}`, [i]);
+      ok = false;
+      return;
+    }
+    for (const key of Object.keys(entry)) {
+      if (!["name", "ssl_certificate", "ssl_certificate_key"].includes(key)) {
+        env.invalid(`unknown key "${key}" (allowed: name, ssl_certificate, ssl_certificate_key)`, [i, key]);
+        ok = false;
+      }
+    }
+    const name = entry.name;
+    if (typeof name !== "string" || !/^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(name)) {
+      env.invalid(`"name" must be a host name or "*.domain", got ${describe(name)}`, [i, "name"]);
+      ok = false;
+    }
+    const sub = (key: string): KeyEnv => ({
+      ...env,
+      invalid: (detail, path) => env.invalid(`${key}: ${detail}`, [i, key, ...(path ?? [])]),
+    });
+    const certs = pathList(entry.ssl_certificate ?? [], sub("ssl_certificate")) as string[] | undefined;
+    const keys = pathList(entry.ssl_certificate_key ?? [], sub("ssl_certificate_key")) as
+      | string[]
+      | undefined;
+    if (!certs || !keys) {
+      ok = false;
+      return;
+    }
+    if (certs.length === 0 || certs.length > keys.length) {
+      env.invalid(`needs ssl_certificate and one ssl_certificate_key per certificate`, [i]);
+      ok = false;
+      return;
+    }
+    if (typeof name === "string") out.push({ name, ssl_certificate: certs, ssl_certificate_key: keys });
+  });
+  return ok ? out : undefined;
+};
+
 const PARSERS: Record<ValueKind, Parser> = {
   duration,
   size,
@@ -556,6 +605,7 @@ const PARSERS: Record<ValueKind, Parser> = {
   access_list: accessList,
   ssl_protocols: sslProtocols,
   ssl_session_cache: sslSessionCache,
+  sni,
   workers,
   backend,
   password_hash: passwordHash,

@@ -50,6 +50,8 @@ export type ValueKind =
   | "ssl_protocols"
   /** `ssl_session_cache`: `off | none | [builtin[:N]] [shared:NAME:SIZE]`. */
   | "ssl_session_cache"
+  /** `ssl_sni`: an array of tables `{ name, ssl_certificate, ssl_certificate_key }`. */
+  | "sni"
   /** `worker_processes`: a positive integer or `"auto"`. */
   | "workers"
   /** A backend: `"host:port"` for every protocol, or `{ imap = …, pop3 = …, smtp = … }`. */
@@ -420,6 +422,16 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     example: 'imap_client_buffer = "16k"',
   },
   {
+    name: "imap_id",
+    kind: "bool",
+    context: "mail",
+    default: false,
+    directive: null,
+    doc: "Before logging in to an IMAP backend, send ID with x-originating-ip/-port, x-connected-ip/-port " +
+      "and x-session-id, so the backend logs the real client (Dovecot: login_trusted_networks).",
+    example: "imap_id = true",
+  },
+  {
     name: "pop3_auth",
     kind: "auth_methods",
     context: "mail",
@@ -692,6 +704,79 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     doc: "Removed from nginx in 1.25.1.",
     example: "",
     reason: 'was removed from nginx in 1.25.1; use listen = "993 ssl"',
+  },
+
+  {
+    name: "ssl_sni",
+    kind: "sni",
+    context: "mail",
+    default: [],
+    directive: null,
+    doc: "Certificates chosen by the name the client asks for (TLS SNI); other names get ssl_certificate. " +
+      'Write one [[ssl_sni]] (or [[server.ssl_sni]]) table per name; "*.example.org" matches one label.',
+    example: '[[server.ssl_sni]]\nname = "mail.example.org"\nssl_certificate = "certs/example.pem"\n' +
+      'ssl_certificate_key = "certs/example.key"',
+  },
+
+  // ---- TLS towards backends (mailproxy only) ---------------------------------------
+  {
+    name: "backend_tls",
+    kind: "enum",
+    context: "mail",
+    values: ["off", "on", "starttls"],
+    boolAliases: ["off", "on"],
+    default: "off",
+    directive: null,
+    doc: "TLS to the backend: on = right after connect (IMAPS/POP3S/SMTPS), starttls = the protocol's " +
+      "STARTTLS/STLS first. The auth service can override it per login with Auth-Backend-TLS.",
+    example: 'backend_tls = "starttls"',
+  },
+  {
+    name: "backend_tls_ca",
+    kind: "path",
+    context: "mail",
+    default: null,
+    defaultDoc: "the runtime's root certificates",
+    directive: null,
+    doc: "CA certificates (PEM) that backend certificates must chain to.",
+    example: 'backend_tls_ca = "certs/backend-ca.pem"',
+  },
+  {
+    name: "backend_tls_verify",
+    kind: "bool",
+    context: "mail",
+    default: true,
+    directive: null,
+    doc: "Verify the backend's certificate (chain and name); false accepts any certificate.",
+    example: "backend_tls_verify = false",
+  },
+  {
+    name: "backend_tls_name",
+    kind: "string",
+    context: "mail",
+    default: null,
+    defaultDoc: "the backend's IP address (Auth-Server)",
+    directive: null,
+    doc: "Host name the backend certificate must carry (also sent as SNI).",
+    example: 'backend_tls_name = "imap.internal.example"',
+  },
+  {
+    name: "backend_tls_certificate",
+    kind: "path",
+    context: "mail",
+    default: null,
+    directive: null,
+    doc: "Client certificate (PEM) mailproxy presents to backends.",
+    example: 'backend_tls_certificate = "certs/proxy-client.pem"',
+  },
+  {
+    name: "backend_tls_certificate_key",
+    kind: "path",
+    context: "mail",
+    default: null,
+    directive: null,
+    doc: "Key of backend_tls_certificate (may be encrypted: ssl_password_file).",
+    example: 'backend_tls_certificate_key = "certs/proxy-client.key"',
   },
 
   // ---- realip / logging --------------------------------------------------------------

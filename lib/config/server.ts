@@ -99,6 +99,7 @@ export function buildServer(
   if (server.auth === "static" && protocol) checkStaticBackends(protocol, staticAuth, header, where, rep);
 
   checkTls(listen, pick, failed, origin, header, where, rep);
+  checkProxyProtocolAndBackendTls(listen, pick, failed, origin, header, where, rep);
   if (protocol === "smtp" && !failed("smtp_capabilities")) {
     for (const e of refusedSmtpCapabilities(pick("smtp_capabilities"))) {
       rep.error(origin("smtp_capabilities"), e);
@@ -165,6 +166,41 @@ function checkTls(
     rep.error(
       origin("ssl_verify_client"),
       `no ssl_client_certificate or ssl_trusted_certificate for ssl_verify_client ${where}`,
+    );
+  }
+}
+
+/**
+ * mailproxy's own rules: a `proxy_protocol` listen needs `set_real_ip_from` (headers
+ * from anyone else are refused, so without it nobody could connect), and a backend
+ * client certificate needs its key.
+ */
+function checkProxyProtocolAndBackendTls(
+  listen: ListenSpec[],
+  pick: <T>(name: string) => T,
+  failed: (name: string) => boolean,
+  origin: (name: string) => KeyPath,
+  header: KeyPath,
+  where: string,
+  rep: Reporter,
+): void {
+  const pp = listen.find((l) => l.proxy_protocol);
+  if (pp && !failed("set_real_ip_from") && pick<string[]>("set_real_ip_from").length === 0) {
+    rep.error(
+      header,
+      `listen "${pp.raw}" accepts PROXY protocol headers but set_real_ip_from is empty ${where}: ` +
+        "name the load balancers that may send them (headers from other peers are refused)",
+    );
+  }
+  const cert = pick<string | null>("backend_tls_certificate");
+  const key = pick<string | null>("backend_tls_certificate_key");
+  if (
+    !failed("backend_tls_certificate") && !failed("backend_tls_certificate_key") &&
+    (cert === null) !== (key === null)
+  ) {
+    rep.error(
+      origin(cert === null ? "backend_tls_certificate_key" : "backend_tls_certificate"),
+      `backend_tls_certificate and backend_tls_certificate_key go together ${where}`,
     );
   }
 }

@@ -18,6 +18,7 @@ auth_http = "http://127.0.0.1:9000/auth"
 [[server]]
 listen = "127.0.0.1:1110 proxy_protocol"
 protocol = "pop3"
+set_real_ip_from = "127.0.0.1"
 [admin]
 token = "x"
 [static_auth]

@@ -103,6 +103,18 @@ export interface ServerConfig {
   ssl_client_certificate: string | null;
   ssl_trusted_certificate: string | null;
   ssl_crl: string | null;
+  /** Per-name certificates (SNI). */
+  ssl_sni: { name: string; ssl_certificate: string[]; ssl_certificate_key: string[] }[];
+
+  // TLS towards backends (mailproxy only)
+  backend_tls: "off" | "on" | "starttls";
+  backend_tls_ca: string | null;
+  backend_tls_verify: boolean;
+  backend_tls_name: string | null;
+  backend_tls_certificate: string | null;
+  backend_tls_certificate_key: string | null;
+  /** Send IMAP ID with the real client to the backend before LOGIN. */
+  imap_id: boolean;
 
   // realip
   set_real_ip_from: string[];

@@ -8,13 +8,22 @@
 import { admitClient } from "../access/admission.ts";
 import type { ConnectionLimits } from "../access/limits.ts";
 import { refusalText, refuseClient } from "../access/refuse.ts";
-import type { AuthOk, AuthProvider, AuthRequest, AuthResult } from "../auth/types.ts";
+import type { AuthOk, AuthProvider, AuthRequest, AuthResult, ProxyProtocolInfo } from "../auth/types.ts";
 import type { ListenSpec, ServerConfig } from "../config/types.ts";
 import { getLogger } from "../log/mod.ts";
 import type { MailproxyMetrics } from "../metrics/mailproxy_metrics.ts";
 import { clientBufferSize, createFrontend } from "../protocols/mod.ts";
 import type { Credentials, Frontend } from "../protocols/types.ts";
+import { imapIdCommand } from "../protocols/imap/backend_id.ts";
+import { acceptProxyHeader, proxyV1, proxyV2, type RealIpTrust } from "../proxy_protocol/mod.ts";
 import { relay } from "../relay/relay.ts";
+import {
+  BackendPreamble,
+  type BackendTlsMode,
+  clientHandshake,
+  type ClientTls,
+  type ServerTls,
+} from "../tls/mod.ts";
 import { addressIp, addressPort, formatAddress, formatHostPort } from "../transport/address.ts";
 import type { Conn, Transport } from "../transport/types.ts";
 import { binaryForDisplay } from "../util/bytes.ts";
@@ -31,6 +40,16 @@ export interface SessionDeps {
   registry: SessionRegistry;
   /** Connection limits of the process (max_connections, max_connections_per_ip); none = unlimited. */
   limits?: ConnectionLimits;
+  /** The server's TLS contexts (lib/tls); needed for `listen … ssl`, `starttls` and backend TLS. */
+  tls?: ServerTls;
+  /** Who may send PROXY headers (`set_real_ip_from`); needed for `listen … proxy_protocol`. */
+  realIp?: RealIpTrust;
+}
+
+/** What the session learned about the client beyond its socket: TLS and the PROXY header. */
+interface ClientFacts {
+  tls?: ClientTls;
+  proxy?: ProxyProtocolInfo;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -76,7 +95,19 @@ export async function runSession(
 
   let outcome = "closed";
   let release: (() => void) | undefined;
+  const facts: ClientFacts = {};
   try {
+    // The PROXY header first (spec §2 step 2): realip replaces client.remoteAddr.
+    if (listen.proxy_protocol) {
+      const end = await beforeGreeting(client, server, log, "PROXY protocol header", async () => {
+        if (!(await readProxyHeader(client, entry, deps, log, facts))) return "proxy-protocol";
+        return null;
+      });
+      if (end !== null) {
+        outcome = end;
+        return;
+      }
+    }
     // Access rules and connection limits, on the final client address: whatever
     // replaces the address (PROXY protocol, set_real_ip_from) must run before this.
     const admission = admitClient(server.access, client.remoteAddr, deps.limits);
@@ -84,23 +115,35 @@ export async function runSession(
       outcome = "refused";
       deps.metrics.connectionsRefused.inc({ ...labels, reason: admission.reason });
       log.info("client {client} refused: {why}", {
-        client: clientText,
+        client: formatAddress(client.remoteAddr),
         why: refusalText(admission.reason, admission.rule),
       });
-      await refuseClient(client, protocol, admission.reason);
+      // A cleartext line means nothing to a client expecting a TLS handshake: just close.
+      if (listen.ssl) client.close();
+      else await refuseClient(client, protocol, admission.reason);
       return;
     }
     release = admission.release;
+    // Implicit TLS (spec §2 step 3), after admission so refused clients cost no handshake.
+    if (listen.ssl) {
+      const end = await beforeGreeting(client, server, log, "TLS handshake", async () => {
+        return (await tlsUpgrade(client, server, deps, log, facts)) ? null : "tls";
+      });
+      if (end !== null) {
+        outcome = end;
+        return;
+      }
+    }
     client.setNoDelay(true);
     client.setReadSizing({
       min: Math.min(MIN_READ, clientBufferSize(server)),
       max: clientBufferSize(server),
     });
     const frontend = createFrontend(server, { secure: listen.ssl, clientIp: addressIp(client.remoteAddr) });
-    const logged = await preAuth(client, frontend, server, entry, deps, log);
+    const logged = await preAuth(client, frontend, server, entry, deps, log, facts);
     if (logged) {
       entry.abort.signal.removeEventListener("abort", onAbort);
-      outcome = await proxy(client, frontend, server, entry, deps, log, logged);
+      outcome = await proxy(client, frontend, server, entry, deps, log, logged, facts);
     } else outcome = "pre-auth";
   } catch (err) {
     if (err instanceof SessionEnd) {
@@ -123,6 +166,89 @@ export async function runSession(
 
 type Logger = ReturnType<typeof getLogger>;
 
+/**
+ * Runs a step before the greeting (PROXY header, implicit TLS handshake) under its
+ * own `timeout`, as nginx arms one for each. Returns null to go on, else the outcome.
+ */
+async function beforeGreeting(
+  client: Conn,
+  server: ServerConfig,
+  log: Logger,
+  what: string,
+  step: () => Promise<string | null>,
+): Promise<string | null> {
+  const deadline = new Deadline(server.timeout, () => client.close());
+  deadline.start();
+  try {
+    const end = await step();
+    if (end !== null && deadline.expired) log.info("client timed out ({what})", { what });
+    return end;
+  } catch (err) {
+    if (deadline.expired) log.info("client timed out ({what})", { what });
+    else log.info("client connection error: {error}", { error: errorText(err) });
+    return deadline.expired ? "timeout" : "error";
+  } finally {
+    deadline.stop();
+  }
+}
+
+/** Reads the PROXY header and applies realip; false when the connection must close. */
+async function readProxyHeader(
+  client: Conn,
+  entry: SessionEntry,
+  deps: SessionDeps,
+  log: Logger,
+  facts: ClientFacts,
+): Promise<boolean> {
+  const peer = formatAddress(client.remoteAddr);
+  if (!deps.realIp) {
+    log.error("PROXY protocol header refused: set_real_ip_from is empty");
+    return false;
+  }
+  const pp = await acceptProxyHeader(client, deps.realIp);
+  if (!pp.ok) {
+    if (pp.closed) log.info("{why}", { why: pp.log });
+    else log.error("{why}", { why: pp.log });
+    return false;
+  }
+  facts.proxy = pp.info;
+  const real = formatAddress(client.remoteAddr);
+  entry.info.client = real;
+  if (real !== peer) log.info("client {client} (PROXY protocol from {peer})", { client: real, peer });
+  return true;
+}
+
+/** A client TLS handshake (implicit or STARTTLS) with metrics and nginx's certificate replies. */
+async function tlsUpgrade(
+  client: Conn,
+  server: ServerConfig,
+  deps: SessionDeps,
+  log: Logger,
+  facts: ClientFacts,
+): Promise<boolean> {
+  const labels = { server: String(server.index), protocol: server.protocol };
+  if (!deps.tls) {
+    log.error("TLS requested but the server has no TLS context");
+    return false;
+  }
+  const result = await clientHandshake(client, server, deps.tls);
+  if (!result.ok) {
+    if (result.handshakeFailed) deps.metrics.tlsHandshakeFailures.inc(labels);
+    else deps.metrics.tlsHandshakes.inc(labels);
+    log.info("{why}", { why: result.log });
+    if (result.reply) await client.write(result.reply).catch(() => {});
+    return false;
+  }
+  deps.metrics.tlsHandshakes.inc(labels);
+  facts.tls = result.tls;
+  log.info("TLS {protocol} {cipher}{verify}", {
+    protocol: result.tls.info.protocol ?? "?",
+    cipher: result.tls.info.cipher ?? "?",
+    verify: result.tls.info.verify ? `, client certificate ${result.tls.info.verify}` : "",
+  });
+  return true;
+}
+
 interface LoggedIn {
   ok: AuthOk;
   credentials: Credentials;
@@ -136,6 +262,7 @@ async function preAuth(
   entry: SessionEntry,
   deps: SessionDeps,
   log: Logger,
+  facts: ClientFacts,
 ): Promise<LoggedIn | null> {
   const deadline = new Deadline(server.timeout, () => client.close());
   try {
@@ -170,11 +297,13 @@ async function preAuth(
           log.info("{reason}", { reason: step.reason });
           return null;
         case "starttls":
-          // TLS arrives with the TLS issue; until then config validation keeps
-          // starttls off, so reaching this is an internal error, not a crash.
-          await client.write(frontend.internalError());
-          log.error("STARTTLS requested but TLS is not available in this build");
-          return null;
+          // The reply goes out in clear; the front end already dropped every byte
+          // pipelined behind the command (CVE-2014-3556 class). The handshake runs
+          // under the same pre-auth deadline (spec §4.0.7).
+          await client.write(step.data);
+          if (!(await tlsUpgrade(client, server, deps, log, facts))) return null;
+          frontend.tlsEstablished();
+          break;
         case "auth": {
           deadline.stop();
           attempt++;
@@ -190,6 +319,7 @@ async function preAuth(
             entry,
             deps,
             log,
+            facts,
           );
           if (entry.abort.signal.aborted) return null;
           if (result.status === "ok") return { ok: result, credentials };
@@ -232,6 +362,7 @@ async function authenticate(
   entry: SessionEntry,
   deps: SessionDeps,
   log: Logger,
+  facts: ClientFacts,
 ): Promise<AuthResult> {
   const request: AuthRequest = {
     protocol: server.protocol,
@@ -245,6 +376,8 @@ async function authenticate(
     clientHost,
     smtp: credentials.smtp,
     sessionId: entry.info.id,
+    proxyProtocol: facts.proxy,
+    tls: facts.tls?.info,
   };
   const started = performance.now();
   let result = await deps.auth.authenticate(request, entry.abort.signal);
@@ -288,8 +421,10 @@ async function proxy(
   deps: SessionDeps,
   log: Logger,
   { ok, credentials }: LoggedIn,
+  facts: ClientFacts,
 ): Promise<string> {
   const backendName = formatHostPort(ok.server, ok.port);
+  const backendTls: BackendTlsMode = ok.backendTls ?? server.backend_tls;
   entry.info.backend = backendName;
   entry.info.state = "backend-login";
   if (ok.user !== undefined) entry.info.user = binaryForDisplay(ok.user);
@@ -330,7 +465,9 @@ async function proxy(
     try {
       backend = await new Promise<Conn>((resolve, reject) => {
         onTimeout = () => reject(new Error("timed out"));
-        deps.transport.connect(ok.server, ok.port, { min: MIN_READ, max: server.proxy_buffer }).then(
+        deps.transport.connect(ok.server, ok.port, { min: MIN_READ, max: server.proxy_buffer }, {
+          upgradable: backendTls !== "off",
+        }).then(
           (conn) => timedOut ? (conn.close(), reject(new Error("timed out"))) : resolve(conn),
           reject,
         );
@@ -345,12 +482,26 @@ async function proxy(
     }
     const upstream = backend!;
     upstream.setNoDelay(true);
+    const greeting = await backendPreamble(
+      client,
+      upstream,
+      server,
+      ok,
+      backendTls,
+      entry,
+      deps,
+      facts,
+      frontend.internalError(),
+      fail,
+    );
     const login = frontend.backendLogin(ok, credentials);
+    let replay: Uint8Array | null = greeting;
     let done: Uint8Array | null = null;
     while (done === null) {
       let data: Uint8Array | null;
       try {
-        data = await upstream.read();
+        data = replay ?? await upstream.read();
+        replay = null;
       } catch (err) {
         data = null;
         if (!timedOut) await fail("login", `read error: ${errorText(err)}`, login.internalError());
@@ -418,6 +569,90 @@ async function proxy(
     clearTimeout(timer);
     entry.abort.signal.removeEventListener("abort", onAbort);
     backend?.close();
+  }
+}
+
+/**
+ * What goes to the backend before the login dialogue: the PROXY header (one write, spec
+ * §5.1), TLS (`backend_tls`), and the preamble exchanges (STARTTLS, IMAP ID). Returns
+ * the backend's greeting when the preamble consumed it (the login machine gets it
+ * replayed), else null.
+ */
+async function backendPreamble(
+  client: Conn,
+  upstream: Conn,
+  server: ServerConfig,
+  ok: AuthOk,
+  mode: BackendTlsMode,
+  entry: SessionEntry,
+  deps: SessionDeps,
+  facts: ClientFacts,
+  internalError: Uint8Array,
+  fail: (stage: string, why: string, toClient: Uint8Array) => Promise<never>,
+): Promise<Uint8Array | null> {
+  if (server.proxy_protocol !== "off") {
+    const endpoints = {
+      srcAddr: client.remoteAddr.transport === "tcp" ? client.remoteAddr.hostname : null,
+      srcPort: addressPort(client.remoteAddr),
+      dstAddr: client.localAddr.transport === "tcp" ? client.localAddr.hostname : null,
+      dstPort: addressPort(client.localAddr),
+    };
+    await upstream.write(
+      server.proxy_protocol === "v1" ? proxyV1(endpoints) : proxyV2(endpoints, facts.tls?.proxy),
+    );
+  }
+  const handshake = () => {
+    if (!deps.tls || !upstream.startTls) throw new Error("backend TLS is not available");
+    return upstream.startTls(deps.tls.backend.handshake(ok.server));
+  };
+  if (mode === "on") {
+    try {
+      await handshake();
+    } catch (err) {
+      return await fail("tls", `TLS handshake failed: ${errorText(err)}`, internalError);
+    }
+  }
+  const imapId = server.imap_id && server.protocol === "imap"
+    ? imapIdCommand({
+      clientIp: addressIp(client.remoteAddr),
+      clientPort: addressPort(client.remoteAddr),
+      localIp: addressIp(client.localAddr),
+      localPort: addressPort(client.localAddr),
+      sessionId: entry.info.id,
+    })
+    : undefined;
+  const opts = {
+    protocol: server.protocol,
+    starttls: mode === "starttls",
+    ehloName: server.server_name,
+    imapId,
+  };
+  if (!BackendPreamble.needed(opts)) return null;
+  const preamble = new BackendPreamble(opts);
+  while (true) {
+    const data = await upstream.read();
+    if (data === null) return await fail("login", "upstream closed connection", internalError);
+    let step = preamble.receive(data);
+    while (step !== null) {
+      switch (step.kind) {
+        case "send":
+          await upstream.write(step.data);
+          step = null;
+          break;
+        case "starttls":
+          try {
+            await handshake();
+          } catch (err) {
+            return await fail("tls", `STARTTLS handshake failed: ${errorText(err)}`, internalError);
+          }
+          step = preamble.tlsDone();
+          break;
+        case "fail":
+          return await fail("login", step.log, internalError);
+        case "done":
+          return step.greeting;
+      }
+    }
   }
 }
 

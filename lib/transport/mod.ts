@@ -6,7 +6,16 @@
 import type { Transport } from "./types.ts";
 import { nodeNetTransport } from "./node_net.ts";
 
-export type { Address, Conn, Listener, ListenOptions, ReadSizing, Transport } from "./types.ts";
+export type {
+  Address,
+  Conn,
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  ReadSizing,
+  TlsHandshake,
+  Transport,
+} from "./types.ts";
 export { DEFAULT_SIZING, ReadBuffer } from "./read_buffer.ts";
 
 /** `deno` or `bun`: which runtime runs this process. */

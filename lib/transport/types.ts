@@ -5,6 +5,9 @@
  * @module
  */
 
+import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+
 /** A socket endpoint. */
 export type Address =
   | { transport: "tcp"; hostname: string; port: number }
@@ -12,7 +15,12 @@ export type Address =
 
 /** A byte stream with back-pressure and half-close. */
 export interface Conn {
-  readonly remoteAddr: Address;
+  /**
+   * The client: the TCP peer, or once a trusted PROXY header was read (realip, spec
+   * §2.2) the address it names. Everything after that (access rules, logs, Client-IP,
+   * XCLIENT, DNS) sees the real client because it reads this field.
+   */
+  remoteAddr: Address;
   readonly localAddr: Address;
   /**
    * Reads the next chunk, or null at EOF. The returned view may be reused by the
@@ -29,7 +37,21 @@ export interface Conn {
   setNoDelay(on: boolean): void;
   /** Sets the read buffer bounds (e.g. the protocol's client buffer once the protocol is known). */
   setReadSizing(sizing: ReadSizing): void;
+  /** Puts bytes back in front of the stream: the next `read()` returns them first (a PROXY header's tail). */
+  unread(data: Uint8Array): void;
+  /**
+   * Upgrades the connection to TLS in place (STARTTLS, implicit TLS after a PROXY header):
+   * the plain socket, with any bytes read but not yet consumed put back, goes to
+   * `handshake`, and this Conn reads and writes the TLS socket it returns from then on.
+   * Only `node:net` connections have it (see `ListenOptions.upgradable`).
+   */
+  startTls?(handshake: TlsHandshake): Promise<void>;
+  /** The TLS socket once the connection is TLS; null for plain TCP. */
+  readonly tlsSocket: TLSSocket | null;
 }
+
+/** Runs a TLS handshake over a plain socket (lib/tls builds these). */
+export type TlsHandshake = (socket: Socket) => Promise<TLSSocket>;
 
 /** Options of a listener. */
 export interface ListenOptions {
@@ -39,6 +61,17 @@ export interface ListenOptions {
   path?: string;
   backlog?: number;
   reusePort?: boolean;
+  /**
+   * Connections may become TLS (`listen … ssl`, `starttls`): they must support
+   * {@link Conn.startTls}. Deno then accepts with `node:net` instead of `Deno.listen`.
+   */
+  upgradable?: boolean;
+}
+
+/** Options of {@link Transport.connect}. */
+export interface ConnectOptions {
+  /** The connection may become TLS (backend TLS): it must support {@link Conn.startTls}. */
+  upgradable?: boolean;
 }
 
 /** Accepts connections until closed. */
@@ -61,5 +94,5 @@ export interface ReadSizing {
 export interface Transport {
   readonly runtime: "deno" | "bun";
   listen(options: ListenOptions): Promise<Listener>;
-  connect(hostname: string, port: number, sizing?: ReadSizing): Promise<Conn>;
+  connect(hostname: string, port: number, sizing?: ReadSizing, options?: ConnectOptions): Promise<Conn>;
 }

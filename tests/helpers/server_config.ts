@@ -81,6 +81,15 @@ export function testServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     ssl_client_certificate: null,
     ssl_trusted_certificate: null,
     ssl_crl: null,
+    ssl_sni: [],
+
+    backend_tls: "off",
+    backend_tls_ca: null,
+    backend_tls_verify: true,
+    backend_tls_name: null,
+    backend_tls_certificate: null,
+    backend_tls_certificate_key: null,
+    imap_id: false,
 
     set_real_ip_from: [],
     access: [],

@@ -1,0 +1,69 @@
+/**
+ * The driver side of an incoming PROXY header (spec §2.1–2.2): refuses peers not in
+ * `set_real_ip_from` before reading anything (mailproxy's rule; nginx would read the
+ * header and just not apply realip), reads until the parser has a verdict (bounded by
+ * 4096 bytes; the caller's `timeout` closes the connection), puts the bytes after the
+ * header back for the protocol or TLS, and applies realip to `conn.remoteAddr`.
+ * @module
+ */
+
+import type { ProxyProtocolInfo } from "../auth/types.ts";
+import { formatAddress } from "../transport/address.ts";
+import type { Address, Conn } from "../transport/types.ts";
+import { parseProxyHeader, PROXY_HEADER_LIMIT } from "./parser.ts";
+import { ipToBytes, isTrusted, type RealIpTrust } from "./trust.ts";
+
+/** How reading the header ended. */
+export type ProxyAcceptResult =
+  /** Go on; `info` feeds the Proxy-Protocol-* auth headers (absent for UNKNOWN/LOCAL). */
+  | { ok: true; info?: ProxyProtocolInfo; peer: Address }
+  /**
+   * Close without a reply; `log` says why (nginx logs `broken header: "…"`). `closed`:
+   * the peer went away (or the deadline closed it) before a header came: no error.
+   */
+  | { ok: false; log: string; closed?: boolean };
+
+/** Reads and applies the PROXY header of `conn`. */
+export async function acceptProxyHeader(conn: Conn, trust: RealIpTrust): Promise<ProxyAcceptResult> {
+  const peer = conn.remoteAddr;
+  if (!isTrusted(trust, peer)) {
+    return {
+      ok: false,
+      log: `PROXY protocol header from untrusted ${formatAddress(peer)} refused (set_real_ip_from)`,
+    };
+  }
+  let buf = new Uint8Array(0);
+  while (true) {
+    const data = await conn.read();
+    if (data === null) {
+      return { ok: false, log: "client closed connection before the PROXY protocol header", closed: true };
+    }
+    const next = new Uint8Array(Math.min(buf.length + data.length, PROXY_HEADER_LIMIT + data.length));
+    next.set(buf);
+    next.set(data, buf.length);
+    buf = next;
+    const parsed = parseProxyHeader(buf);
+    if (parsed.kind === "more") {
+      if (buf.length >= PROXY_HEADER_LIMIT) {
+        return { ok: false, log: "broken header: PROXY header over 4096 bytes" };
+      }
+      continue;
+    }
+    if (parsed.kind === "invalid") {
+      return { ok: false, log: `broken header: "${parsed.text}" (${parsed.reason})` };
+    }
+    conn.unread(buf.subarray(parsed.length));
+    const a = parsed.addresses;
+    if (!a) return { ok: true, peer };
+    const info: ProxyProtocolInfo = {
+      srcAddr: a.srcAddr,
+      srcPort: a.srcPort,
+      dstAddr: a.dstAddr,
+      dstPort: a.dstPort,
+    };
+    // realip: only a parseable IP source replaces the client (spec §2.2).
+    const src = ipToBytes(a.srcAddr) ? a.srcAddr.replace(/^::ffff:(?=\d+\.)/i, "") : null;
+    if (src !== null) conn.remoteAddr = { transport: "tcp", hostname: src, port: a.srcPort };
+    return { ok: true, info, peer };
+  }
+}
