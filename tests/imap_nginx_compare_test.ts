@@ -92,7 +92,9 @@ Deno.test({
   sanitizeResources: false,
   async fn(t) {
     const dovecot = await startDovecot();
-    const auth = await startAuthService({ backends: { imap: { host: "127.0.0.1", port: dovecot.imapPort } } });
+    const auth = await startAuthService({
+      backends: { imap: { host: "127.0.0.1", port: dovecot.imapPort } },
+    });
     const nginx = await startNginxMail({
       authHttp: auth.url,
       mailLevel: "server_name mail.test;",
@@ -154,7 +156,9 @@ imap_auth = ["plain", "login", "cram-md5"]
       await t.step("auth_http requests carry the same headers in the same order", () => {
         const names = (raw: string) =>
           raw.split("\r\n").slice(1).filter((l) => l).map((l) => l.slice(0, l.indexOf(":")));
-        const nginxReq = auth.rawRequests.find((r) => r.includes("Auth-User: alice") && !r.includes("Auth-Salt"))!;
+        const nginxReq = auth.rawRequests.find((r) =>
+          r.includes("Auth-User: alice") && !r.includes("Auth-Salt")
+        )!;
         const nginxIndex = auth.rawRequests.indexOf(nginxReq);
         const ourReq = auth.rawRequests.slice(nginxIndex + 1).find((r) =>
           r.includes("Auth-User: alice") && !r.includes("Auth-Salt")
