@@ -24,7 +24,7 @@ export interface ProxyAddresses {
 export type ProxyParse =
   /** Not enough bytes yet. */
   | { kind: "more" }
-  /** Not a valid header: close. `text` is the start of the data for the log (nginx's "broken header"). */
+  /** Not a valid header: close. `text` describes the data for the log (nginx's "broken header"), never credentials. */
   | { kind: "invalid"; reason: string; text: string }
   /** A header of `length` bytes; `tlvs` are v2 TLV bytes after the addresses. */
   | { kind: "ok"; version: 1 | 2; length: number; addresses?: ProxyAddresses; tlvs?: Uint8Array };
@@ -58,7 +58,14 @@ function startsWith(buf: Uint8Array, prefix: ArrayLike<number>, limit = prefix.l
 }
 
 /** The first line (up to CR/LF, at most 100 bytes), printable, for the log. */
+/**
+ * What the log may show of rejected data. nginx logs the first bytes verbatim, but a
+ * client that skipped the header sends its commands — `LOGIN user password` — so only
+ * data that claims to be a v1 header is shown; anything else is summarised.
+ */
 function logText(buf: Uint8Array): string {
+  const claimsV1 = buf.length >= 6 && String.fromCharCode(...buf.subarray(0, 6)) === "PROXY ";
+  if (!claimsV1) return `${buf.length} bytes of non-PROXY data, not logged: they may carry credentials`;
   let out = "";
   for (let i = 0; i < buf.length && i < 100; i++) {
     const c = buf[i];

@@ -50,8 +50,15 @@ Deno.test("v1 broken headers are invalid (nginx's rules)", () => {
     const r = parseProxyHeader(enc(bad));
     assert.equal(r.kind, "invalid", bad);
   }
-  const r = parseProxyHeader(enc("HELLO\r\nworld"));
-  assert.equal(r.kind === "invalid" && r.text, "HELLO");
+  // Data that is not a header is summarised, never echoed (it may be `LOGIN user password`);
+  // a broken v1 header is shown up to its line end.
+  const r = parseProxyHeader(enc("a1 LOGIN alice secret\r\n"));
+  assert.equal(
+    r.kind === "invalid" && r.text,
+    "23 bytes of non-PROXY data, not logged: they may carry credentials",
+  );
+  const v1 = parseProxyHeader(enc("PROXY TCP5 1.2.3.4 5.6.7.8 1 2\r\nmore"));
+  assert.equal(v1.kind === "invalid" && v1.text, "PROXY TCP5 1.2.3.4 5.6.7.8 1 2");
 });
 
 Deno.test("v2: IPv4, IPv6, LOCAL, TLVs kept, split input waits", () => {
