@@ -26,6 +26,22 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stdout: strin
   });
 }
 
+/** Runs a command with `input` on stdin (openssl s_client reads its session from there). */
+async function runWithInput(cmd: string, args: string[], input: string) {
+  const child = new Deno.Command(cmd, { args, stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(input));
+  await writer.close();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const out = await child.output();
+  clearTimeout(timer);
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
 interface Lab {
   dovecot: Dovecot;
   postfix: Postfix;
@@ -166,6 +182,115 @@ starttls = "only"
             }
           },
         );
+
+        await t.step("openssl s_client -starttls pop3 and -starttls smtp: lists after TLS", async () => {
+          const pop = await runWithInput("openssl", [
+            "s_client",
+            "-starttls",
+            "pop3",
+            "-connect",
+            `127.0.0.1:${pop3Stls}`,
+            "-CAfile",
+            pki.ca,
+            "-verify_return_error",
+            "-quiet",
+            "-ign_eof",
+            "-crlf",
+          ], "CAPA\nQUIT\n");
+          assert.equal(pop.code, 0, pop.stderr);
+          assert.ok(
+            pop.stdout.includes(POP3_TLS_CAPA.slice("+OK Capability list follows\r\n".length)),
+            pop.stdout,
+          );
+          assert.doesNotMatch(pop.stdout, /STLS/);
+          const smtp = await runWithInput("openssl", [
+            "s_client",
+            "-starttls",
+            "smtp",
+            "-connect",
+            `127.0.0.1:${submission}`,
+            "-CAfile",
+            pki.ca,
+            "-verify_return_error",
+            "-quiet",
+            "-ign_eof",
+            "-crlf",
+          ], "EHLO client.test\nQUIT\n");
+          assert.equal(smtp.code, 0, smtp.stderr);
+          assert.match(smtp.stdout, /^250-mail\.test\r\n250 AUTH PLAIN LOGIN\r\n/m);
+          assert.doesNotMatch(smtp.stdout, /STARTTLS/);
+        });
+
+        await t.step("Python poplib: POP3_SSL and POP3.stls() log in and RETR", async () => {
+          const code = `
+import poplib, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+for kind, port in (("ssl", int(sys.argv[2])), ("stls", int(sys.argv[3]))):
+    if kind == "ssl":
+        p = poplib.POP3_SSL("127.0.0.1", port, context=ctx)
+    else:
+        p = poplib.POP3("127.0.0.1", port)
+        p.stls(context=ctx)
+    p.user("alice")
+    p.pass_("alicepass")
+    body = b"\\n".join(p.retr(1)[1])
+    print(kind, type(p.sock).__name__, b"pop over tls" in body)
+    p.quit()
+`;
+          const r = await run("python3", ["-c", code, pki.ca, String(pop3s), String(pop3Stls)]);
+          assert.equal(r.code, 0, r.stderr);
+          assert.match(r.stdout, /^ssl SSLSocket True$/m);
+          assert.match(r.stdout, /^stls SSLSocket True$/m);
+        });
+
+        await t.step("curl smtps:// sends a message with AUTH", async () => {
+          const r = await runWithInput("curl", [
+            "-sS",
+            "--max-time",
+            "20",
+            "--cacert",
+            pki.ca,
+            `smtps://127.0.0.1:${smtps}`,
+            "--mail-from",
+            "alice@mail.test",
+            "--mail-rcpt",
+            "alice@mail.test",
+            "--user",
+            "alice:alicepass",
+            "--upload-file",
+            "-",
+          ], "Subject: curl smtps\r\n\r\nhello\r\n");
+          assert.equal(r.code, 0, r.stderr);
+          await postfix.waitForLog(/status=sent/);
+        });
+
+        await t.step("TLS garbage on TLS ports closes that connection only", async () => {
+          for (const port of [pop3s, smtps]) {
+            const junk = await TlsTestClient.open(port);
+            try {
+              const bytes = new Uint8Array(4096);
+              crypto.getRandomValues(bytes);
+              bytes[0] = 0x16; // looks like a TLS handshake record, then nonsense
+              junk.send(String.fromCharCode(...bytes));
+              assert.equal(await junk.waitClosed(5000), true, `port ${port} closes on garbage`);
+            } finally {
+              junk.close();
+            }
+          }
+          const r = await run("curl", [
+            "-sS",
+            "--max-time",
+            "20",
+            "--cacert",
+            pki.ca,
+            `pop3s://127.0.0.1:${pop3s}/`,
+            "--user",
+            "alice:alicepass",
+          ]);
+          assert.equal(r.code, 0, r.stderr);
+          assert.match(r.stdout, /^1 \d+/m);
+          assert.match(await (await fetch(`${proxy.adminUrl}/healthz`)).text(), /ok/);
+        });
 
         await t.step("Python smtplib: STARTTLS and SMTP_SSL with AUTH deliver through Postfix", async () => {
           const code = `

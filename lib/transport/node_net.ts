@@ -142,7 +142,14 @@ export class NodeConn implements Conn {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#socket.destroy();
+    const socket = this.#socket;
+    if (this.#tls !== null && !socket.destroyed && socket.writable) {
+      // Like nginx's SSL_shutdown: a TLS peer gets close_notify, so clients do not report a
+      // truncated session ("unexpected eof"). destroy() follows once flushed, or after 1 s.
+      const timer = setTimeout(() => socket.destroy(), 1000);
+      socket.once("close", () => clearTimeout(timer));
+      socket.end(() => socket.destroy());
+    } else socket.destroy();
     this.#wake();
   }
 
