@@ -21,7 +21,7 @@
  */
 
 import { toBinary } from "../../util/bytes.ts";
-import { CommandBuffer } from "../common/command_buffer.ts";
+import { LineCommandParser } from "../common/line_parser.ts";
 
 /** Commands nginx recognises before authentication. */
 export type SmtpVerb =
@@ -78,72 +78,10 @@ const SPACES_BEFORE_ARGUMENT = 0;
 const ARGUMENT = 1;
 const ALMOST_DONE = 2;
 
-/** An incremental SMTP command parser over lines of at most `limit` bytes (CRLF included). */
-export class SmtpCommandParser {
-  readonly #limit: number;
-  readonly #buf = new CommandBuffer();
-  /** Where the search for the next LF resumes (absolute index into `#buf.bytes`). */
-  #scan = 0;
-  #response = false;
-  #dead = false;
-
-  /** `limit`: smtp_client_buffer, the longest line accepted. */
+/** An incremental SMTP command parser over lines of at most `limit` (smtp_client_buffer) bytes. */
+export class SmtpCommandParser extends LineCommandParser<SmtpParseEvent> {
   constructor(limit: number) {
-    this.#limit = Math.max(1, Math.floor(limit));
-  }
-
-  /** Bytes received but not yet consumed by a complete line. */
-  get buffered(): number {
-    return this.#buf.length;
-  }
-
-  /** Appends client bytes (copied: the caller may reuse its buffer). */
-  push(data: Uint8Array): void {
-    if (this.#dead) return;
-    this.#scan -= this.#buf.push(data);
-  }
-
-  /** Reads the next line as a SASL response. */
-  expectResponse(): void {
-    this.#response = true;
-  }
-
-  /** Drops every buffered byte (STARTTLS: no command injection) and expects a command. */
-  discard(): void {
-    this.#buf.clear();
-    this.#scan = 0;
-    this.#response = false;
-  }
-
-  /** Removes and returns the unconsumed bytes (pipelined after the authenticating command). */
-  take(): Uint8Array {
-    const rest = this.#buf.take();
-    this.#scan = 0;
-    this.#response = false;
-    return rest;
-  }
-
-  /** Parses the next complete line; null when more bytes are needed (or after "too-long"). */
-  next(): SmtpParseEvent | null {
-    if (this.#dead) return null;
-    const bytes = this.#buf.bytes;
-    const start = this.#buf.start;
-    const limitEnd = Math.min(this.#buf.end, start + this.#limit);
-    const from = Math.max(this.#scan, start);
-    const found = bytes.subarray(from, limitEnd).indexOf(LF);
-    if (found < 0) {
-      this.#scan = limitEnd;
-      if (this.#buf.length < this.#limit) return null;
-      this.#dead = true;
-      this.#buf.clear();
-      return { kind: "too-long" };
-    }
-    const lf = from + found;
-    const line = bytes.subarray(start, lf + 1);
-    const event = this.#response ? parseResponse(line) : parseCommand(line);
-    this.#response = false;
-    this.#scan = this.#buf.consume(lf + 1);
-    return event;
+    super(limit, { command: parseCommand, response: parseResponse, tooLong: { kind: "too-long" } });
   }
 }
 
