@@ -5,8 +5,8 @@
  * smoke as `deno task start`. Built once per run (~105 MB, a fraction of a second).
  */
 
+import { run } from "./helpers/run.ts";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,16 +21,6 @@ interface Run {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-function run(cmd: string, args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-    child.stdin!.end(input ?? "");
-  });
 }
 
 Deno.test({

@@ -4,8 +4,8 @@
  * decided by the auth_http service and by built-in static users.
  */
 
+import { python, run } from "./helpers/run.ts";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { hashPassword } from "../lib/auth/password_hash.ts";
 import { freePort } from "./lab/ports.ts";
 import { type AuthService, startAuthService } from "./lab/auth_service.ts";
@@ -13,25 +13,6 @@ import { type Dovecot, startDovecot } from "./lab/dovecot.ts";
 import { LineClient } from "./helpers/line_client.ts";
 import { type ProxyProcess, startProxy } from "./helpers/proxy_process.ts";
 import { RUNTIMES } from "./helpers/runtimes.ts";
-
-function run(
-  cmd: string,
-  args: string[],
-  input?: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, { timeout: 30_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-    if (input !== undefined) child.stdin!.end(input);
-  });
-}
-
-/** Runs a Python snippet; `ARGS` are passed as sys.argv[1:]. */
-function python(code: string, ...args: string[]) {
-  return run("python3", ["-c", code, ...args]);
-}
 
 /** A 2 MB message with varied bytes, for the byte-exact FETCH test. */
 function bigMessage(): string {

@@ -7,8 +7,8 @@
  * host names (or failures) for the resolver.
  */
 
+import { run } from "./helpers/run.ts";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { connect, type Socket } from "node:net";
 import { type AuthService, startAuthService } from "./lab/auth_service.ts";
 import { type DnsServer, startDnsServer } from "./lab/dns_server.ts";
@@ -17,15 +17,6 @@ import { freePort } from "./lab/ports.ts";
 import { type Postfix, startPostfix } from "./lab/postfix.ts";
 import { type ProxyProcess, startProxy } from "./helpers/proxy_process.ts";
 import { RUNTIMES } from "./helpers/runtimes.ts";
-
-function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: 30_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
 
 const python = (code: string, ...args: string[]) => run("python3", ["-c", code, ...args]);
 

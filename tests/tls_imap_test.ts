@@ -6,8 +6,8 @@
  * certificate settings (encrypted key, ssl_protocols, SNI, RSA + ECDSA) and metrics.
  */
 
+import { run } from "./helpers/run.ts";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { type AuthService, startAuthService } from "./lab/auth_service.ts";
 import { removeTestPki, type TestPki, testPki } from "./lab/certs.ts";
 import { type Dovecot, startDovecot } from "./lab/dovecot.ts";
@@ -15,20 +15,6 @@ import { freePort } from "./lab/ports.ts";
 import { startProxy } from "./helpers/proxy_process.ts";
 import { runCommand, RUNTIMES } from "./helpers/runtimes.ts";
 import { TlsTestClient } from "./helpers/tls_client.ts";
-
-function run(
-  cmd: string,
-  args: string[],
-  input?: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, { timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-    child.stdin!.end(input ?? "");
-  });
-}
 
 interface Lab {
   dovecot: Dovecot;

@@ -5,8 +5,8 @@
  * Python smtplib) against Dovecot and Postfix, proxy under Deno and Bun.
  */
 
+import { run } from "./helpers/run.ts";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { type AuthService, startAuthService } from "./lab/auth_service.ts";
 import { removeTestPki, type TestPki, testPki } from "./lab/certs.ts";
 import { type Dovecot, startDovecot } from "./lab/dovecot.ts";
@@ -15,32 +15,6 @@ import { freePort } from "./lab/ports.ts";
 import { startProxy } from "./helpers/proxy_process.ts";
 import { RUNTIMES } from "./helpers/runtimes.ts";
 import { TlsTestClient } from "./helpers/tls_client.ts";
-
-function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, { timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-    child.stdin!.end();
-  });
-}
-
-/** Runs a command with `input` on stdin (openssl s_client reads its session from there). */
-async function runWithInput(cmd: string, args: string[], input: string) {
-  const child = new Deno.Command(cmd, { args, stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(input));
-  await writer.close();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const out = await child.output();
-  clearTimeout(timer);
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
 
 interface Lab {
   dovecot: Dovecot;
@@ -184,7 +158,7 @@ starttls = "only"
         );
 
         await t.step("openssl s_client -starttls pop3 and -starttls smtp: lists after TLS", async () => {
-          const pop = await runWithInput("openssl", [
+          const pop = await run("openssl", [
             "s_client",
             "-starttls",
             "pop3",
@@ -203,7 +177,7 @@ starttls = "only"
             pop.stdout,
           );
           assert.doesNotMatch(pop.stdout, /STLS/);
-          const smtp = await runWithInput("openssl", [
+          const smtp = await run("openssl", [
             "s_client",
             "-starttls",
             "smtp",
@@ -244,7 +218,7 @@ for kind, port in (("ssl", int(sys.argv[2])), ("stls", int(sys.argv[3]))):
         });
 
         await t.step("curl smtps:// sends a message with AUTH", async () => {
-          const r = await runWithInput("curl", [
+          const r = await run("curl", [
             "-sS",
             "--max-time",
             "20",
