@@ -6,7 +6,9 @@
 
 import type { AuthFail } from "../../auth/types.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
-import type { FrontendStep } from "../types.ts";
+import type { SaslPolicy } from "../../sasl/mechanisms.ts";
+import { makeSalt } from "../../sasl/salt.ts";
+import type { FrontendContext, FrontendStep } from "../types.ts";
 
 /**
  * Counts parser-level errors (spec §4.0.5). Rejections decided after parsing are not
@@ -51,4 +53,23 @@ export function authFailedStep(reply: string, fail: AuthFail): FrontendStep {
 /** True when `method` is listed in an `*_auth` setting (the config stores them lower-cased). */
 export function authMethodEnabled(methods: readonly string[], method: string): boolean {
   return methods.some((m) => m.toLowerCase() === method);
+}
+
+/**
+ * The SASL policy of one session: CRAM-MD5 and EXTERNAL as `*_auth` enables them, and the
+ * salt created at the first CRAM-MD5 attempt and reused for later ones (spec §4.0.6) —
+ * or `salt` when the protocol made one already (POP3 shows it in the greeting for APOP).
+ */
+export function saslPolicy(
+  methods: readonly string[],
+  serverName: string,
+  ctx: FrontendContext,
+  salt?: string,
+): SaslPolicy {
+  let made = salt;
+  return {
+    cramMd5: authMethodEnabled(methods, "cram-md5"),
+    external: authMethodEnabled(methods, "external"),
+    salt: () => made ??= makeSalt(serverName, ctx.random, ctx.now),
+  };
 }

@@ -15,13 +15,12 @@
 import type { AuthFail, AuthOk } from "../../auth/types.ts";
 import type { ServerConfig } from "../../config/types.ts";
 import { isUnsafeCredential } from "../../sasl/safe_credentials.ts";
-import { makeSalt } from "../../sasl/salt.ts";
 import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mechanisms.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
-import { authFailedStep, authFailureText, ErrorCounter } from "../common/pre_auth.ts";
+import { authFailedStep, authFailureText, ErrorCounter, saslPolicy } from "../common/pre_auth.ts";
 import type { BackendLogin, Credentials, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import { ImapBackendLogin } from "./backend_login.ts";
-import { imapAuthEnabled, imapCapabilityLine } from "./capabilities.ts";
+import { imapCapabilityLine } from "./capabilities.ts";
 import { ImapCommandParser, type ImapVerb } from "./parser.ts";
 
 const GREETING = "* OK IMAP4 ready\r\n";
@@ -49,7 +48,6 @@ export class ImapFrontend implements Frontend {
   /** Tag of the command that completed the credentials (for NO and the backend LOGIN). */
   #authTag = UNTAGGED;
   #login: string | undefined;
-  #salt: string | undefined;
 
   /** `config`: the server's resolved settings; `ctx`: per-connection facts. */
   constructor(config: ServerConfig, ctx: FrontendContext) {
@@ -58,12 +56,7 @@ export class ImapFrontend implements Frontend {
     this.#secure = ctx.secure;
     this.#parser = new ImapCommandParser(config.imap_client_buffer);
     this.#errors = new ErrorCounter(config.max_errors);
-    this.#policy = {
-      cramMd5: imapAuthEnabled(config.imap_auth, "cram-md5"),
-      external: imapAuthEnabled(config.imap_auth, "external"),
-      // Created at the first CRAM-MD5 attempt and reused for later ones (spec §4.0.6).
-      salt: () => this.#salt ??= makeSalt(config.server_name, this.#ctx.random, this.#ctx.now),
-    };
+    this.#policy = saslPolicy(config.imap_auth, config.server_name, ctx);
   }
 
   /** Login name once known (binary string); Auth-User replaces it once the backend login starts. */

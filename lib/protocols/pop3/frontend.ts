@@ -20,7 +20,13 @@ import { isUnsafeCredential } from "../../sasl/safe_credentials.ts";
 import { makeSalt } from "../../sasl/salt.ts";
 import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mechanisms.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
-import { authFailedStep, authFailureText, authMethodEnabled, ErrorCounter } from "../common/pre_auth.ts";
+import {
+  authFailedStep,
+  authFailureText,
+  authMethodEnabled,
+  ErrorCounter,
+  saslPolicy,
+} from "../common/pre_auth.ts";
 import type { BackendLogin, Credentials, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import { Pop3BackendLogin } from "./backend_login.ts";
 import { pop3AuthMethodsReply, pop3CapaReply } from "./capabilities.ts";
@@ -59,11 +65,7 @@ export class Pop3Frontend implements Frontend {
     const cramMd5 = authMethodEnabled(config.pop3_auth, "cram-md5");
     const salt = this.#apop || cramMd5 ? makeSalt(config.server_name, ctx.random, ctx.now) : undefined;
     this.#salt = salt;
-    this.#policy = {
-      cramMd5,
-      external: authMethodEnabled(config.pop3_auth, "external"),
-      salt: () => salt ?? "",
-    };
+    this.#policy = saslPolicy(config.pop3_auth, config.server_name, ctx, salt);
   }
 
   /** Login name once known (binary string); Auth-User replaces it once the backend login starts. */

@@ -17,9 +17,14 @@
 import type { AuthFail, AuthOk } from "../../auth/types.ts";
 import type { ServerConfig } from "../../config/types.ts";
 import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mechanisms.ts";
-import { makeSalt } from "../../sasl/salt.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
-import { authFailedStep, authFailureText, authMethodEnabled, ErrorCounter } from "../common/pre_auth.ts";
+import {
+  authFailedStep,
+  authFailureText,
+  authMethodEnabled,
+  ErrorCounter,
+  saslPolicy,
+} from "../common/pre_auth.ts";
 import type {
   BackendLogin,
   Credentials,
@@ -59,7 +64,6 @@ export class SmtpFrontend implements Frontend {
   #phase: Phase = "commands";
   #sasl: SaslExchange | null = null;
   #login: string | undefined;
-  #salt: string | undefined;
   #host = UNAVAILABLE;
   // What the client said, replayed to the backend and sent to auth_http (spec §3.1, §5.4).
   #esmtp = false;
@@ -74,12 +78,7 @@ export class SmtpFrontend implements Frontend {
     this.#secure = ctx.secure;
     this.#parser = new SmtpCommandParser(config.smtp_client_buffer);
     this.#errors = new ErrorCounter(config.max_errors);
-    this.#policy = {
-      cramMd5: authMethodEnabled(config.smtp_auth, "cram-md5"),
-      external: authMethodEnabled(config.smtp_auth, "external"),
-      // Created at the first CRAM-MD5 attempt and reused for later ones (spec §4.0.6).
-      salt: () => this.#salt ??= makeSalt(config.server_name, this.#ctx.random, this.#ctx.now),
-    };
+    this.#policy = saslPolicy(config.smtp_auth, config.server_name, ctx);
   }
 
   /** Login name once known (binary string); Auth-User replaces it once the backend login starts. */
