@@ -126,11 +126,23 @@ export class NodeConn implements Conn {
   }
 
   write(data: Uint8Array): Promise<void> {
-    if (this.#closed || this.#socket.destroyed) return Promise.reject(new Error("connection closed"));
-    // Resolve only once node handed the bytes to the kernel, as Deno's write does:
-    // then the caller may reuse `data`, and close() cannot drop buffered bytes.
+    const socket = this.#socket;
+    if (this.#closed || socket.destroyed) return Promise.reject(new Error("connection closed"));
+    // The stream pattern node's own pipe() uses: resolve at once while the socket's buffer
+    // is under its high-water mark, else on 'drain'. Node keeps a reference to what it has
+    // not flushed yet and callers may reuse `data` (Deno reads into one buffer), so copy.
+    if (socket.write(data.slice())) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.#socket.write(data, (err?: Error | null) => (err ? reject(err) : resolve()));
+      const drained = () => {
+        socket.off("close", closed);
+        resolve();
+      };
+      const closed = () => {
+        socket.off("drain", drained);
+        reject(new Error("connection closed"));
+      };
+      socket.once("drain", drained);
+      socket.once("close", closed);
     });
   }
 
@@ -143,9 +155,10 @@ export class NodeConn implements Conn {
     if (this.#closed) return;
     this.#closed = true;
     const socket = this.#socket;
-    if (this.#tls !== null && !socket.destroyed && socket.writable) {
-      // Like nginx's SSL_shutdown: a TLS peer gets close_notify, so clients do not report a
-      // truncated session ("unexpected eof"). destroy() follows once flushed, or after 1 s.
+    if (!socket.destroyed && socket.writable && (this.#tls !== null || socket.writableLength > 0)) {
+      // Flush what write() accepted, and, like nginx's SSL_shutdown, give a TLS peer its
+      // close_notify so clients do not report a truncated session ("unexpected eof").
+      // destroy() follows once flushed, or after 1 s for a peer that stopped reading.
       const timer = setTimeout(() => socket.destroy(), 1000);
       socket.once("close", () => clearTimeout(timer));
       socket.end(() => socket.destroy());
