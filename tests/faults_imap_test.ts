@@ -221,8 +221,14 @@ auth_http = "http://127.0.0.1:${auth.deadPort}/auth"
           const readUntil = async (marker: string, limitMs: number) => {
             const deadline = Date.now() + limitMs;
             while (!tail.includes(marker) && Date.now() < deadline) {
-              const n = await conn.read(buf);
-              if (n === null) break;
+              // A read that never returns must fail the step, not hang the suite.
+              let timer: ReturnType<typeof setTimeout> | undefined;
+              const n = await Promise.race([
+                conn.read(buf).catch(() => null),
+                new Promise<"stalled">((r) => timer = setTimeout(() => r("stalled"), deadline - Date.now())),
+              ]);
+              clearTimeout(timer);
+              if (n === null || n === "stalled") break;
               received += n;
               tail = (tail + new TextDecoder("latin1").decode(buf.subarray(0, n))).slice(-300);
             }

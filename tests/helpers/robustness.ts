@@ -79,12 +79,16 @@ export async function startFakeImapBackend(mode: BackendMode = "normal"): Promis
           const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
           left -= piece.length;
           streamed += piece.length;
-          if (!socket.write(piece)) {
-            await new Promise<void>((resolve) => {
-              socket.once("drain", resolve);
-              socket.once("close", resolve);
+          // Wait until each piece is flushed (its write callback), not for 'drain': a 'drain'
+          // missed under load once left this fake backend, and the test, waiting forever.
+          await new Promise<void>((resolve) => {
+            const closed = () => resolve();
+            socket.once("close", closed);
+            socket.write(piece, () => {
+              socket.off("close", closed);
+              resolve();
             });
-          }
+          });
         }
         if (!socket.destroyed) socket.write(`)\r\n${tag} OK FETCH completed\r\n`);
         busy = false;
