@@ -230,7 +230,10 @@ auth_http = "http://127.0.0.1:${auth.deadPort}/auth"
               clearTimeout(timer);
               if (n === null || n === "stalled") break;
               received += n;
-              tail = (tail + new TextDecoder("latin1").decode(buf.subarray(0, n))).slice(-300);
+              // Look for the marker before trimming: one read can hold it and 256 KiB behind it.
+              const text = tail + new TextDecoder("latin1").decode(buf.subarray(0, n));
+              tail = text.slice(-300);
+              if (text.includes(marker)) return true;
             }
             return tail.includes(marker);
           };
