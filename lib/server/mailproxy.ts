@@ -171,7 +171,7 @@ export class Mailproxy {
   }
 
   async #bind(spec: ListenSpec, upgradable: boolean): Promise<Listener> {
-    for (const option of unappliedListenOptions(spec, this.#transport.runtime)) {
+    for (const option of unappliedListenOptions(spec, upgradable)) {
       this.#log.warn('listen "{listen}": {option} cannot be applied on {runtime}; ignored', {
         listen: spec.raw,
         option,
@@ -355,13 +355,14 @@ export class Mailproxy {
  * Listen options the runtime's socket API cannot set. They are valid nginx syntax, so
  * --check accepts them, but the log says at start which ones have no effect here.
  */
-export function unappliedListenOptions(spec: ListenSpec, runtime: "deno" | "bun"): string[] {
+export function unappliedListenOptions(spec: ListenSpec, nodeNet: boolean): string[] {
   const out: string[] = [];
   if (spec.rcvbuf !== undefined) out.push("rcvbuf");
   if (spec.sndbuf !== undefined) out.push("sndbuf");
   if (spec.so_keepalive !== undefined) out.push("so_keepalive");
   if (spec.ipv6only !== undefined) out.push("ipv6only");
-  if (spec.backlog !== undefined && runtime === "deno") out.push("backlog");
+  // node:net listeners (Bun, and TLS-capable listeners on Deno) take a backlog; Deno.listen does not.
+  if (spec.backlog !== undefined && !nodeNet) out.push("backlog");
   return out;
 }
 

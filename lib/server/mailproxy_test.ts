@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfigFile } from "../config/load.ts";
 import { transport } from "../transport/mod.ts";
-import { Mailproxy } from "./mailproxy.ts";
+import { Mailproxy, unappliedListenOptions } from "./mailproxy.ts";
 
 function blocker(): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => {
@@ -65,4 +65,20 @@ Deno.test("reload: an address that cannot be bound refuses the whole reload", as
     reason: "stopping",
     errors: ["mailproxy is shutting down"],
   });
+});
+
+Deno.test("listen options a socket API cannot set are named; backlog only where Deno.listen is used", () => {
+  const spec = {
+    raw: "127.0.0.1:1143 backlog=64 rcvbuf=8k",
+    transport: "tcp" as const,
+    host: "127.0.0.1",
+    port: 1143,
+    ssl: false,
+    proxy_protocol: false,
+    backlog: 64,
+    rcvbuf: 8192,
+  };
+  assert.deepEqual(unappliedListenOptions(spec, false), ["rcvbuf", "backlog"]);
+  assert.deepEqual(unappliedListenOptions(spec, true), ["rcvbuf"]);
+  assert.deepEqual(unappliedListenOptions({ ...spec, backlog: undefined, rcvbuf: undefined }, false), []);
 });
