@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import * as tls from "node:tls";
+import { ReplyReader } from "./reply_reader.ts";
 
 /** TLS options of a test client (file paths). */
 export interface TlsClientOptions {
@@ -23,30 +24,13 @@ export interface TlsClientOptions {
 }
 
 /** A connected client (plain or TLS). */
-export class TlsTestClient {
-  #buffer = "";
-  #closed = false;
-  #waiters: (() => void)[] = [];
+export class TlsTestClient extends ReplyReader {
   #socket: Socket;
 
   private constructor(socket: Socket) {
+    super();
     this.#socket = socket;
-    this.#listen(socket);
-  }
-
-  #listen(socket: Socket): void {
-    socket.on("data", (d: Uint8Array) => {
-      this.#buffer += new TextDecoder("latin1").decode(d);
-      this.#wake();
-    });
-    socket.on("close", () => {
-      this.#closed = true;
-      this.#wake();
-    });
-    socket.on("error", () => {
-      this.#closed = true;
-      this.#wake();
-    });
+    this.attach(socket);
   }
 
   /** The socket (a TLSSocket after {@link startTls}). */
@@ -73,10 +57,6 @@ export class TlsTestClient {
     return plain;
   }
 
-  #wake(): void {
-    for (const w of this.#waiters.splice(0)) w();
-  }
-
   /** Upgrades to TLS over the current socket; rejects with the handshake error. */
   startTls(opts: TlsClientOptions = {}): Promise<void> {
     const plain = this.#socket;
@@ -97,11 +77,11 @@ export class TlsTestClient {
       });
       secure.once("secureConnect", () => {
         this.#socket = secure;
-        this.#listen(secure);
+        this.attach(secure);
         resolve();
       });
       secure.once("error", (err) => {
-        this.#closed = true;
+        this.markClosed();
         reject(err);
       });
     });
@@ -112,42 +92,13 @@ export class TlsTestClient {
     return this.#socket as tls.TLSSocket;
   }
 
-  get closed(): boolean {
-    return this.#closed;
-  }
-
   send(text: string): void {
     this.#socket.write(new Uint8Array([...text].map((c) => c.charCodeAt(0))));
   }
 
-  /** Reads until `done(received)`, close, or `quietMs` without data (max `maxMs`); consumes it. */
-  async read(done: (text: string) => boolean = () => false, quietMs = 300, maxMs = 10_000): Promise<string> {
-    const start = Date.now();
-    while (!done(this.#buffer) && !this.#closed && Date.now() - start < maxMs) {
-      const before = this.#buffer.length;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, quietMs);
-        this.#waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-      if (this.#buffer.length === before && !this.#closed) break;
-    }
-    const out = this.#buffer;
-    this.#buffer = "";
-    return out;
-  }
-
-  /** Reads until a complete line starting with `prefix`. */
-  readUntilLine(prefix: string, maxMs = 10_000): Promise<string> {
-    return this.read((t) => t.split("\r\n").slice(0, -1).some((l) => l.startsWith(prefix)), maxMs, maxMs);
-  }
-
   /** Waits for the peer to close (true) or `ms` (false). */
-  async waitClosed(ms = 3000): Promise<boolean> {
-    await this.read(() => false, ms, ms);
-    return this.#closed;
+  override waitClosed(ms = 3000): Promise<boolean> {
+    return super.waitClosed(ms);
   }
 
   close(): void {
