@@ -79,6 +79,14 @@ const TARGETS: TargetDef[] = [
       runs: relayOnly,
     },
     {
+      // auth_http_keepalive: the same auth service, asked over kept-alive connections
+      // (nginx opens one per login); for the workloads that log in per operation.
+      name: `mailproxy-${runtime}-ka`,
+      start: (lab) =>
+        mailproxyTarget(`mailproxy-${runtime}-ka`, lab, { runtime, extra: "auth_http_keepalive = 64" }),
+      runs: (w) => w.unit !== "MB/s",
+    },
+    {
       // worker_processes = 2: how logins scale from one process to two (Deno needs --unstable-net
       // for SO_REUSEPORT).
       name: `mailproxy-${runtime}-w2`,

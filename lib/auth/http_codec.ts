@@ -17,6 +17,8 @@ export const AUTH_REPLY_HEAD_LIMIT = 1024;
 export interface BuildAuthRequestOptions {
   /** `auth_http_pass_client_cert`: send the client's PEM as `Auth-SSL-Cert`. */
   passClientCert?: boolean;
+  /** `auth_http_keepalive` > 0: ask for `Connection: keep-alive`. */
+  keepAlive?: boolean;
 }
 
 const HEX = "0123456789ABCDEF";
@@ -100,6 +102,8 @@ export function buildAuthRequest(
       header("Auth-SSL-Cert", escapeAuthValue(toBinary(utf8(tls.certPem))));
     }
   }
+  // Not nginx's (it always closes): only with auth_http_keepalive.
+  if (opts.keepAlive) header("Connection", "keep-alive");
   for (const [name, value] of extraHeaders) header(text(name), text(value));
   out.push("\r\n");
   return fromBinary(out.join(""));
@@ -141,6 +145,10 @@ export interface ParsedReply {
   errorCode?: string;
   /** mailproxy only: `Auth-Backend-TLS` (raw value; checked in {@link decide}). */
   backendTls?: string;
+  /** `Connection` (for auth_http_keepalive; nginx ignores it). */
+  connection?: string;
+  /** `Content-Length` (for auth_http_keepalive: a body forbids reuse). */
+  contentLength?: string;
 }
 
 /** A parse failure; `error` is a phrase to append to `auth http server <peer> `. */
@@ -201,17 +209,29 @@ export class AuthReplyParser {
   #valueEnd = 0;
   #reply: ParsedReply = { wait: false };
   #error: ReplyError | null = null;
+  #extra = 0;
+
+  /** Bytes received after the blank line that ends the head (a body, or a stray reply). */
+  get extraBytes(): number {
+    return this.#extra;
+  }
 
   /** Consumes the next chunk of the reply. */
   feed(bytes: Uint8Array): ParsedReply | "more" | ReplyError {
-    if (this.#phase === Phase.Done) return this.#reply;
+    if (this.#phase === Phase.Done) {
+      this.#extra += bytes.length;
+      return this.#reply;
+    }
     if (this.#phase === Phase.Failed) return this.#error!;
     const room = this.#buf.length - this.#len;
     const take = Math.min(room, bytes.length);
     this.#buf.set(bytes.subarray(0, take), this.#len);
     this.#len += take;
     const phase = this.#run();
-    if (phase === Phase.Done) return this.#reply;
+    if (phase === Phase.Done) {
+      this.#extra = this.#len - this.#pos + bytes.length - take;
+      return this.#reply;
+    }
     if (phase === Phase.Failed) return this.#error!;
     if (this.#len === this.#buf.length) {
       this.#fail("sent too long response (head over 1024 bytes)");
@@ -368,6 +388,12 @@ export class AuthReplyParser {
         break;
       case "auth-backend-tls":
         r.backendTls = value;
+        break;
+      case "connection":
+        r.connection = value;
+        break;
+      case "content-length":
+        r.contentLength = value;
         break;
     }
   }

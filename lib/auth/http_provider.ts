@@ -1,6 +1,7 @@
 /**
  * The auth_http provider: asks an nginx-compatible HTTP auth server (spec §3) over a
- * new connection per request, following `Auth-Status: WAIT` re-queries.
+ * new connection per request (or a kept-alive one with auth_http_keepalive), following
+ * `Auth-Status: WAIT` re-queries.
  * @module
  */
 
@@ -9,6 +10,7 @@ import type { AuthHttpUrl } from "../config/types.ts";
 import type { Conn, ReadSizing, Transport } from "../transport/types.ts";
 import { AuthReplyParser, buildAuthRequest, decide, requestHasPassword } from "./http_codec.ts";
 import type { ParsedReply } from "./http_codec.ts";
+import { IdlePool } from "./idle_pool.ts";
 
 /**
  * nginx re-queries on WAIT without limit; a misbehaving auth server could then hold a
@@ -34,6 +36,10 @@ export interface HttpAuthProviderOptions {
   transport: Transport;
   /** `auth_http_pass_client_cert`. */
   passClientCert?: boolean;
+  /** `auth_http_keepalive`: idle connections kept (0 or absent: a new one per request). */
+  keepAlive?: number;
+  /** `auth_http_keepalive_timeout` (ms). */
+  keepAliveTimeoutMs?: number;
 }
 
 /** Head of the reply buffered: small, the head is at most 1024 bytes. */
@@ -48,8 +54,11 @@ export class HttpAuthProvider implements AuthProvider {
   /** `host:port` (or `unix:path`) as nginx names the auth server in its logs. */
   readonly peer: string;
 
+  readonly #pool: IdlePool | null;
+
   constructor(opts: HttpAuthProviderOptions) {
     this.#opts = opts;
+    this.#pool = opts.keepAlive ? new IdlePool(opts.keepAlive, opts.keepAliveTimeoutMs ?? 60_000) : null;
     this.peer = opts.url.transport === "unix" ? `unix:${opts.url.host}` : `${opts.url.host}:${opts.url.port}`;
   }
 
@@ -68,7 +77,7 @@ export class HttpAuthProvider implements AuthProvider {
       return { status: "error", reason: "unix auth_http not supported yet" };
     }
     // Built once: WAIT re-queries send the same request (same attempt number), as nginx does.
-    const bytes = buildAuthRequest(url, request, headers, { passClientCert });
+    const bytes = buildAuthRequest(url, request, headers, { passClientCert, keepAlive: this.#pool !== null });
     const hasPassword = requestHasPassword(request);
     for (let round = 0; round <= MAX_WAIT_ROUNDS; round++) {
       if (signal?.aborted) return aborted();
@@ -88,14 +97,14 @@ export class HttpAuthProvider implements AuthProvider {
   }
 
   /**
-   * One request on a fresh connection, bounded by auth_http_timeout from connect to
-   * the blank line. Keep-alive (reusing a connection per auth server) would go here,
-   * but nginx's protocol is HTTP/1.0 with the server closing after each reply.
+   * One request, bounded by auth_http_timeout from connect to the blank line. With
+   * auth_http_keepalive an idle connection is reused when there is one; if the server
+   * closed it meanwhile (nothing came back), the request is sent once more on a new one.
    */
   async #exchange(bytes: Uint8Array, signal?: AbortSignal): Promise<Exchange> {
-    const { url, timeoutMs } = this.#opts;
-    const transport = this.#opts.transport as MaybeUnixTransport;
+    const { timeoutMs } = this.#opts;
     let conn: Conn | null = null;
+    let keep = false;
     let finished = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
@@ -107,31 +116,50 @@ export class HttpAuthProvider implements AuthProvider {
     });
 
     const work = (async (): Promise<Exchange> => {
-      let c: Conn;
-      try {
-        c = url.transport === "unix"
-          ? await transport.connectUnix!(url.host, SIZING)
-          : await transport.connect(url.host.replace(/^\[(.*)\]$/, "$1"), url.port, SIZING);
-      } catch (err) {
-        return { error: `connect failed: ${describe(err)}` };
-      }
-      if (finished) {
-        // Timed out or aborted while connecting: nobody will read this one.
-        c.close();
-        return { error: "timed out" };
-      }
-      conn = c;
-      try {
-        await c.write(bytes);
-        const parser = new AuthReplyParser();
-        while (true) {
-          const chunk = await c.read();
-          if (chunk === null) return { error: "closed connection prematurely" };
-          const result = parser.feed(chunk);
-          if (result !== "more") return result;
+      while (true) {
+        const idle = this.#pool?.take() ?? null;
+        let first: Promise<Uint8Array | null> | null = null;
+        if (idle) {
+          conn = idle.conn;
+          first = idle.next;
+        } else {
+          let c: Conn;
+          try {
+            c = await this.#connect();
+          } catch (err) {
+            return { error: `connect failed: ${describe(err)}` };
+          }
+          if (finished) {
+            // Timed out or aborted while connecting: nobody will read this one.
+            c.close();
+            return { error: "timed out" };
+          }
+          conn = c;
         }
-      } catch (err) {
-        return { error: `connection failed: ${describe(err)}` };
+        const c = conn;
+        let got = 0;
+        try {
+          await c.write(bytes);
+          const parser = new AuthReplyParser();
+          while (true) {
+            const chunk = first ? await first : await c.read();
+            first = null;
+            if (chunk === null) {
+              if (idle && got === 0) break; // closed while idle: retry on a new connection
+              return { error: "closed connection prematurely" };
+            }
+            got += chunk.length;
+            const result = parser.feed(chunk);
+            if (result === "more") continue;
+            keep = !("error" in result) && this.#pool !== null && reusable(result, parser.extraBytes);
+            return result;
+          }
+        } catch (err) {
+          if (!(idle && got === 0)) return { error: `connection failed: ${describe(err)}` };
+        }
+        c.close();
+        conn = null;
+        if (finished) return { error: "timed out" };
       }
     })();
 
@@ -141,10 +169,27 @@ export class HttpAuthProvider implements AuthProvider {
       finished = true;
       clearTimeout(timer);
       if (onAbort) signal?.removeEventListener("abort", onAbort);
-      // nginx closes after the head and never reads a body; this also ends a pending read.
-      (conn as Conn | null)?.close();
+      const c = conn as Conn | null;
+      // nginx closes after the head and never reads a body; closing also ends a pending read.
+      if (c && keep) this.#pool!.give(c);
+      else c?.close();
     }
   }
+
+  #connect(): Promise<Conn> {
+    const { url } = this.#opts;
+    const transport = this.#opts.transport as MaybeUnixTransport;
+    return url.transport === "unix"
+      ? transport.connectUnix!(url.host, SIZING)
+      : transport.connect(url.host.replace(/^\[(.*)\]$/, "$1"), url.port, SIZING);
+  }
+}
+
+/** A reply after which the connection can carry the next request: keep-alive, no body. */
+function reusable(reply: ParsedReply, extraBytes: number): boolean {
+  if (reply.connection?.toLowerCase() !== "keep-alive") return false;
+  if (reply.contentLength !== undefined && !/^0+$/.test(reply.contentLength)) return false;
+  return extraBytes === 0;
 }
 
 function aborted(): AuthResult {

@@ -85,6 +85,8 @@ export function createAuthProvider(
     server.auth_http_header,
     server.auth_http_timeout,
     server.auth_http_pass_client_cert,
+    server.auth_http_keepalive,
+    server.auth_http_keepalive_timeout,
   ]);
   let provider = providers.get(key);
   if (!provider) {
@@ -104,5 +106,7 @@ function make(server: ServerConfig, staticAuth: StaticAuthConfig, transport: Tra
     timeoutMs: server.auth_http_timeout,
     transport,
     passClientCert: server.auth_http_pass_client_cert,
+    keepAlive: server.auth_http_keepalive,
+    keepAliveTimeoutMs: server.auth_http_keepalive_timeout,
   });
 }

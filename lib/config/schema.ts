@@ -319,6 +319,27 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     doc: "Timeout for connecting to, sending to and reading from the auth server.",
     example: 'auth_http_timeout = "5s"',
   },
+  {
+    name: "auth_http_keepalive",
+    kind: "int",
+    context: "mail",
+    default: 0,
+    min: 0,
+    max: 10_000,
+    directive: null,
+    doc:
+      "Idle connections to the auth server kept for reuse (HTTP/1.0 keep-alive). 0 = nginx's way: a new connection per request, no Connection header. When set, requests carry `Connection: keep-alive` and a connection is reused only if the reply says `Connection: keep-alive` and has no body.",
+    example: "auth_http_keepalive = 16",
+  },
+  {
+    name: "auth_http_keepalive_timeout",
+    kind: "duration",
+    context: "mail",
+    default: "60s",
+    directive: null,
+    doc: "How long an idle auth server connection is kept before mailproxy closes it.",
+    example: 'auth_http_keepalive_timeout = "30s"',
+  },
 
   // ---- proxy -------------------------------------------------------------------------
   {

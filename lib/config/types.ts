@@ -66,6 +66,10 @@ export interface ServerConfig {
   auth_http_header: [string, string][];
   auth_http_pass_client_cert: boolean;
   auth_http_timeout: number;
+  /** mailproxy only: idle auth server connections kept (0 = a new one per request). */
+  auth_http_keepalive: number;
+  /** mailproxy only: ms an idle auth server connection is kept. */
+  auth_http_keepalive_timeout: number;
 
   // proxy
   proxy_buffer: number;

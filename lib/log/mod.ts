@@ -8,8 +8,18 @@
 import { configureSync, getLogger, jsonLinesFormatter, type LogRecord, resetSync } from "@logtape/logtape";
 import process from "node:process";
 import type { LogConfig } from "../config/types.ts";
+import { BatchWriter } from "./batch_writer.ts";
 
 export { getLogger };
+
+/** stderr, in batches of a few milliseconds (see batch_writer.ts); flushed at exit. */
+const stderrBatches = new BatchWriter();
+process.on("exit", () => stderrBatches.flush());
+
+/** Writes pending log lines now (before an abrupt exit or a direct stderr write). */
+export function flushLogs(): void {
+  stderrBatches.flush();
+}
 
 /** Renders a record as `TIME LEVEL [session] message`. */
 function textLine(record: LogRecord): string {
@@ -30,7 +40,7 @@ function stringify(value: unknown): string {
 /** Sets up logging for the process (idempotent: a reload calls it again). */
 export function setupLogging(
   config: LogConfig,
-  write: (line: string) => void = (l) => process.stderr.write(l),
+  write: (line: string) => void = (l) => stderrBatches.write(l),
 ): void {
   resetSync();
   const format = config.format === "json" ? jsonLinesFormatter : textLine;

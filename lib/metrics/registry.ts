@@ -15,12 +15,22 @@
 /** Label names to values of one series. */
 export type Labels = Record<string, string>;
 
+/** Called on every increment of a labelled series, so kept to one pass without regexes for plain values. */
 function labelKey(labels: Labels): string {
-  const keys = Object.keys(labels).sort();
-  return keys.map((k) => `${k}="${escapeLabel(labels[k])}"`).join(",");
+  const keys = Object.keys(labels);
+  if (keys.length > 1) keys.sort();
+  let key = "";
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0) key += ",";
+    key += keys[i] + '="' + escapeLabel(labels[keys[i]]) + '"';
+  }
+  return key;
 }
 
+const NEEDS_ESCAPE = /[\\\n"]/;
+
 function escapeLabel(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 }
 

@@ -80,6 +80,8 @@ export interface AuthService {
   headerPairs: [string, string][][];
   /** Every request head exactly as received (latin1 text), for header ORDER comparisons. */
   rawRequests: string[];
+  /** TCP connections accepted so far (to see auth_http_keepalive reuse them). */
+  readonly connections: number;
   /** Overrides replies for the next requests (until called again); `undefined` restores the default. */
   script(fn: AuthScript | undefined): void;
   /** Resolves when at least `count` requests were received; rejects after `timeoutMs`. */
@@ -211,11 +213,11 @@ function defaultReply(h: AuthHeaders, state: DefaultState): AuthHeaders {
   return ok(returnPass && known !== undefined ? { "Auth-Pass": known } : {});
 }
 
-function renderReply(reply: AuthHeaders): string {
+function renderReply(reply: AuthHeaders, keepAlive = false): string {
   let text = "HTTP/1.0 200 OK\r\n";
   for (const [name, value] of Object.entries(reply)) text += `${name}: ${value}\r\n`;
   // Ignored by nginx; lets HTTP/1.1 clients (e.g. fetch) see the end of the response.
-  return text + "Content-Length: 0\r\nConnection: close\r\n\r\n";
+  return text + `Content-Length: 0\r\nConnection: ${keepAlive ? "keep-alive" : "close"}\r\n\r\n`;
 }
 
 function listen(server: Server, port: number): Promise<number> {
@@ -253,7 +255,9 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
   let scriptFn: AuthScript | undefined;
   const sockets = new Set<Socket>();
 
-  const handle = async (socket: Socket, raw: string) => {
+  let connections = 0;
+  /** Answers one request; true when the connection stays open for the next one. */
+  const handle = async (socket: Socket, raw: string): Promise<boolean> => {
     const request = parseAuthRequest(raw);
     if (record) {
       requests.push(request.headers);
@@ -268,30 +272,44 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
       reply = { "Auth-Status": `script error: ${String(err).replace(/[\r\n]/g, " ")}` };
     }
     reply ??= defaultReply(request.headers, state);
-    const text = typeof reply === "string" ? reply : renderReply(reply);
-    if (!socket.destroyed) socket.end(Buffer.from(text, "latin1"));
+    // HTTP/1.0 keep-alive, as a web server in front of an auth script would do it
+    // (mailproxy's auth_http_keepalive); a raw string reply always closes.
+    const keepAlive = typeof reply !== "string" && /^keep-alive$/i.test(request.headers["Connection"] ?? "");
+    const text = typeof reply === "string" ? reply : renderReply(reply, keepAlive);
+    if (socket.destroyed) return false;
+    if (keepAlive) socket.write(Buffer.from(text, "latin1"));
+    else socket.end(Buffer.from(text, "latin1"));
+    return keepAlive;
   };
 
   const server = createServer((socket) => {
+    connections++;
     sockets.add(socket);
     socket.setNoDelay(true);
     socket.setTimeout(30000, () => socket.destroy());
     socket.on("error", () => socket.destroy());
     socket.on("close", () => sockets.delete(socket));
     let head = "";
-    let done = false;
-    socket.on("data", (chunk: Buffer) => {
-      if (done) return;
-      head += chunk.toString("latin1");
+    let busy = false;
+    const next = () => {
       const end = head.search(/\r?\n\r?\n/);
       if (end >= 0) {
-        done = true;
+        busy = true;
         const match = /\r?\n\r?\n/.exec(head.slice(end))!;
-        handle(socket, head.slice(0, end + match[0].length));
+        const raw = head.slice(0, end + match[0].length);
+        head = head.slice(raw.length);
+        handle(socket, raw).then((open) => {
+          busy = !open;
+          if (open) next();
+        });
       } else if (head.length > MAX_HEAD) {
-        done = true;
+        busy = true;
         socket.destroy();
       }
+    };
+    socket.on("data", (chunk: Buffer) => {
+      head += chunk.toString("latin1");
+      if (!busy) next();
     });
   });
   const port = await listen(server, opts.port ?? 0);
@@ -303,6 +321,9 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
     requests,
     headerPairs,
     rawRequests,
+    get connections() {
+      return connections;
+    },
     script(fn: AuthScript | undefined): void {
       scriptFn = fn;
     },
