@@ -92,6 +92,8 @@ for (const runtime of RUNTIMES) {
           assert.ok(await waitFor(async () => (await sessions(proxy)).length === 0), "session gone");
 
           // Every JSON log line of a session carries its id, the one /sessions showed.
+          // (Log lines are written in batches of a few ms: wait for the session's last one.)
+          assert.ok(await waitFor(() => proxy.logs().includes("proxied session done")));
           const lines = proxy.logs().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
           const sessionLines = lines.filter((l) => l.logger === "mailproxy.session");
           assert.ok(sessionLines.length >= 3, proxy.logs());

@@ -2,20 +2,39 @@
  * The admin HTTP API, built with Hono: status page, health, status, sessions (list
  * and kick), reload, auth-cache flush, Prometheus metrics and the OpenAPI document.
  * It listens on its own socket (127.0.0.1 by default) and can require a token.
+ * With `worker_processes` > 1 the supervisor's app also asks every worker copy
+ * (`workers`, see fleet.ts) and shows them as one: counts and metrics summed, all
+ * sessions listed, kicks, reloads and flushes passed on to the copy that holds them.
  * Routes for backend drain/enable do not exist because backend pools do not.
  * @module
  */
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { WORKER_MERGE_RULES, workerSeries } from "../metrics/mailproxy_metrics.ts";
 import type { MailproxyMetrics } from "../metrics/mailproxy_metrics.ts";
-import type { SessionRegistry } from "../session/registry.ts";
+import { sumMetricTexts } from "../metrics/sum.ts";
+import type { SessionInfo, SessionRegistry } from "../session/registry.ts";
 import { requireToken } from "./auth.ts";
+import { askWorkers, askWorkersText, type WorkerLink } from "./fleet.ts";
+import {
+  mergeSessions,
+  mergeStatus,
+  readKilled,
+  readNumber,
+  readSession,
+  readSessions,
+  readStrings,
+} from "./fleet_merge.ts";
 import { openApiDocument } from "./openapi.ts";
-import { sessionFilter, sessionView } from "./sessions.ts";
-import { statusModel, type StatusSource } from "./status_model.ts";
+import { filterQuery, sessionFilter, type SessionView, sessionView, splitQualifiedId } from "./sessions.ts";
+import { pageModel, type StatusJson, statusJson, statusModel, type StatusSource } from "./status_model.ts";
 import { renderStatusPage } from "./status_page.tsx";
 
 export type { StatusSource } from "./status_model.ts";
+export type { WorkerLink } from "./fleet.ts";
+
+/** A worker copy gets this long to apply a reload (the other requests use the link's default). */
+const WORKER_RELOAD_TIMEOUT_MS = 5000;
 
 /** What a reload reports. */
 export type ReloadOutcome =
@@ -39,6 +58,8 @@ export interface AdminDeps {
   reload?: () => Promise<ReloadOutcome>;
   /** The auth cache; absent = no `/auth-cache/flush` route. */
   authCache?: AuthCache;
+  /** The worker copies (in the supervisor of `worker_processes` > 1); absent = this process alone. */
+  workers?: () => readonly WorkerLink[];
 }
 
 /** Builds the Hono app. */
@@ -46,69 +67,141 @@ export function createAdminApp(deps: AdminDeps): Hono {
   const app = new Hono();
   const token = deps.token;
   app.use("*", requireToken(typeof token === "function" ? token : () => token));
+  const links = () => deps.workers?.() ?? [];
 
-  app.get("/", (c) => c.html(renderStatusPage(statusModel(deps.status, deps.registry, deps.metrics))));
+  /** `/status` of every process, summed. */
+  async function status(): Promise<StatusJson> {
+    const own = statusJson(statusModel(deps.status, deps.registry, deps.metrics));
+    const copies = links();
+    return copies.length === 0 ? own : mergeStatus(own, await askWorkers(copies, "GET", "/status"));
+  }
+
+  /** The sessions of every process that match the filter given as `query`. */
+  async function sessions(
+    query: string,
+    match: ((info: SessionInfo) => boolean) | null,
+  ): Promise<SessionView[]> {
+    const now = Date.now();
+    const own = deps.registry.list().filter((s) => !match || match(s)).map((s) => sessionView(s, now));
+    const copies = links();
+    if (copies.length === 0) return own;
+    const answers = await askWorkers(copies, "GET", `/sessions${query}`);
+    return mergeSessions([
+      own,
+      ...answers.map((a) => a.status === 200 ? readSessions(a.body, a.worker) : []),
+    ]);
+  }
+
+  /** The copy holding a session id with a worker prefix: its answer, or null when there is no such copy. */
+  function askHolder(worker: number, method: "GET" | "DELETE", id: string) {
+    const link = links().find((l) => l.index === worker);
+    return link ? askWorkers([link], method, `/sessions/${encodeURIComponent(id)}`).then((a) => a[0]) : null;
+  }
+
+  app.get("/", async (c) => {
+    if (links().length === 0) {
+      return c.html(renderStatusPage(statusModel(deps.status, deps.registry, deps.metrics)));
+    }
+    const [summed, list] = await Promise.all([status(), sessions("", null)]);
+    return c.html(renderStatusPage(pageModel(summed, list)));
+  });
 
   app.get("/healthz", (c) => c.text("ok\n"));
 
-  app.get("/status", (c) => {
-    const model = statusModel(deps.status, deps.registry, deps.metrics);
-    const { sessions: _, ...rest } = model;
-    return c.json({
-      ...rest,
-      sessions: { active: deps.registry.size, by_protocol: deps.registry.countByProtocol() },
-      logins: {
-        ok: model.logins.ok.total,
-        failed: model.logins.failed.total,
-        error: model.logins.error.total,
-      },
-      login_rates: model.logins,
-    });
-  });
+  app.get("/status", async (c) => c.json(await status()));
 
-  app.get("/metrics", (c) =>
-    c.body(deps.metrics.registry.render(), 200, {
-      "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
-    }));
+  app.get("/metrics", async (c) => {
+    let text = deps.metrics.registry.render();
+    const copies = links();
+    if (copies.length > 0) {
+      const texts = await askWorkersText(copies, "/metrics");
+      text = sumMetricTexts([text, ...texts.filter((t) => t !== null)], WORKER_MERGE_RULES) +
+        workerSeries([
+          { worker: 0, up: true, restarts: 0 },
+          ...copies.map((l, i) => ({ worker: l.index, up: texts[i] !== null, restarts: l.restarts })),
+        ]);
+    }
+    return c.body(text, 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
+  });
 
   app.get("/openapi.json", (c) => c.json(openApiDocument(deps.status.version)));
 
-  app.get("/sessions", (c) => {
-    const match = sessionFilter((name) => c.req.query(name));
-    const now = Date.now();
-    const list = deps.registry.list().filter((s) => !match || match(s));
-    return c.json({ sessions: list.map((s) => sessionView(s, now)) });
+  app.get("/sessions", async (c) => {
+    const query = (name: string) => c.req.query(name);
+    return c.json({ sessions: await sessions(filterQuery(query), sessionFilter(query)) });
   });
 
-  app.delete("/sessions", (c) => {
-    const match = sessionFilter((name) => c.req.query(name));
+  app.delete("/sessions", async (c) => {
+    const query = (name: string) => c.req.query(name);
+    const match = sessionFilter(query);
     if (!match) {
       return c.json({
         error: "filter_required",
         message: "give a filter (user, backend, protocol or client); ending every session needs a restart",
       }, 400);
     }
-    return c.json({ killed: deps.registry.killWhere(match) });
+    const killed = deps.registry.killWhere(match);
+    const copies = links();
+    if (copies.length === 0) return c.json({ killed });
+    const unreachable: number[] = [];
+    for (const a of await askWorkers(copies, "DELETE", `/sessions${filterQuery(query)}`)) {
+      if (a.status === 200) killed.push(...readKilled(a.body, a.worker));
+      else unreachable.push(a.worker);
+    }
+    return c.json(unreachable.length > 0 ? { killed, unreachable_workers: unreachable } : { killed });
   });
 
-  app.get("/sessions/:id", (c) => {
+  app.get("/sessions/:id", async (c) => {
     const id = c.req.param("id");
-    const info = deps.registry.list().find((s) => s.id === id);
-    if (!info) return c.json({ error: "not_found", message: `no session ${id}` }, 404);
-    return c.json(sessionView(info));
+    // A copy's own admin endpoint (no workers behind it) holds its sessions, prefix or not.
+    const where = deps.workers ? splitQualifiedId(id) : { worker: 0, id };
+    if (where.worker === 0) {
+      const info = deps.registry.list().find((s) => s.id === id);
+      if (info) return c.json(sessionView(info));
+      return c.json({ error: "not_found", message: `no session ${id}` }, 404);
+    }
+    const answer = await askHolder(where.worker, "GET", where.id);
+    const session = answer?.status === 200 ? readSession(answer.body, where.worker) : null;
+    if (session) return c.json(session);
+    if (answer && answer.status === null) return workerDown(c, where.worker);
+    return c.json({ error: "not_found", message: `no session ${id}` }, 404);
   });
 
-  app.delete("/sessions/:id", (c) => {
+  app.delete("/sessions/:id", async (c) => {
     const id = c.req.param("id");
-    if (!deps.registry.kill(id)) return c.json({ error: "not_found", message: `no session ${id}` }, 404);
-    return c.json({ killed: [id] });
+    // A copy's own admin endpoint (no workers behind it) holds its sessions, prefix or not.
+    const where = deps.workers ? splitQualifiedId(id) : { worker: 0, id };
+    if (where.worker === 0) {
+      if (deps.registry.kill(id)) return c.json({ killed: [id] });
+      return c.json({ error: "not_found", message: `no session ${id}` }, 404);
+    }
+    const answer = await askHolder(where.worker, "DELETE", where.id);
+    if (answer?.status === 200) return c.json({ killed: [id] });
+    if (answer && answer.status === null) return workerDown(c, where.worker);
+    return c.json({ error: "not_found", message: `no session ${id}` }, 404);
   });
 
   const reload = deps.reload;
   if (reload) {
     app.post("/reload", async (c) => {
       const r = await reload();
-      if (r.ok) return c.json({ reloaded: true, changes: r.changes, warnings: r.warnings });
+      if (r.ok) {
+        const done = { reloaded: true, changes: r.changes, warnings: r.warnings };
+        const copies = links();
+        if (copies.length === 0) return c.json(done);
+        // The copies read the same file; only a config the supervisor applied is passed on.
+        const answers = await askWorkers(copies, "POST", "/reload", WORKER_RELOAD_TIMEOUT_MS);
+        return c.json({
+          ...done,
+          workers: answers.map((a) =>
+            a.status === 200 ? { worker: a.worker, reloaded: true } : {
+              worker: a.worker,
+              reloaded: false,
+              errors: a.status === null ? ["the worker did not answer"] : readStrings(a.body, "errors"),
+            }
+          ),
+        });
+      }
       if (r.reason === "stopping") {
         return c.json({ error: "stopping", message: "mailproxy is shutting down", errors: r.errors }, 409);
       }
@@ -122,14 +215,26 @@ export function createAdminApp(deps: AdminDeps): Hono {
 
   const cache = deps.authCache;
   if (cache) {
-    app.post("/auth-cache/flush", (c) => {
-      const flushed = cache.size;
+    app.post("/auth-cache/flush", async (c) => {
+      let flushed = cache.size;
       cache.clear();
-      return c.json({ flushed });
+      const copies = links();
+      if (copies.length === 0) return c.json({ flushed });
+      const unreachable: number[] = [];
+      for (const a of await askWorkers(copies, "POST", "/auth-cache/flush")) {
+        if (a.status === 200) flushed += readNumber(a.body, "flushed");
+        else unreachable.push(a.worker);
+      }
+      return c.json(unreachable.length > 0 ? { flushed, unreachable_workers: unreachable } : { flushed });
     });
   }
 
   app.notFound((c) => c.json({ error: "not_found", message: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => c.json({ error: "internal", message: err.message }, 500));
   return app;
+}
+
+/** 503 for a session held by a copy that did not answer (down, restarting or stuck). */
+function workerDown(c: Context, worker: number): Response {
+  return c.json({ error: "worker_unavailable", message: `worker ${worker} did not answer` }, 503);
 }

@@ -121,6 +121,7 @@ Deno.test("admin: GET /sessions lists sessions and filters by user and backend",
   assert.deepEqual(all.map((s: { id: string }) => s.id), ["s1", "s2", "s3"]);
   assert.deepEqual(all[0], {
     id: "s1",
+    worker: 0,
     protocol: "imap",
     server: 0,
     listen: "127.0.0.1:1143",

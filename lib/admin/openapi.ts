@@ -19,7 +19,17 @@ const error: Json = {
 const session: Json = {
   type: "object",
   properties: {
-    id: { type: "string", description: "Session id; the same id appears as `session` in every log line." },
+    id: {
+      type: "string",
+      description:
+        "Session id, unique over all worker processes; the same id appears as `session` in every " +
+        "log line. Sessions of worker copies (worker_processes > 1) are `w<worker>-<id>`, where <id> is the " +
+        "one in that worker's log lines.",
+    },
+    worker: {
+      type: "integer",
+      description: "Worker process holding the session: 0 = the supervisor (or the only process).",
+    },
     protocol: { type: "string", enum: ["imap", "pop3", "smtp"] },
     server: { type: "integer", description: "0-based index of the [[server]] table." },
     listen: { type: "string", description: "The listen entry the client connected to." },
@@ -40,9 +50,31 @@ const session: Json = {
   },
 };
 
+const unreachable: Json = {
+  type: "array",
+  items: { type: "integer" },
+  description: "Present when some worker processes did not answer within the timeout (down or restarting); " +
+    "their indexes. Nothing was done there.",
+};
+
 const killed: Json = {
   type: "object",
-  properties: { killed: { type: "array", items: { type: "string" }, description: "Ids of ended sessions." } },
+  properties: {
+    killed: { type: "array", items: { type: "string" }, description: "Ids of ended sessions." },
+    unreachable_workers: unreachable,
+  },
+};
+
+const worker: Json = {
+  type: "object",
+  properties: {
+    worker: { type: "integer", description: "0 = the supervisor (serves this API), 1… = its copies." },
+    pid: { type: ["integer", "null"], description: "Null while the worker is being restarted." },
+    up: { type: "boolean", description: "It answered the supervisor within the timeout (1 s)." },
+    restarts: { type: "integer", description: "Times the supervisor restarted it." },
+    sessions: { type: ["integer", "null"], description: "Its live sessions; null when down." },
+    uptime_seconds: { type: ["integer", "null"] },
+  },
 };
 
 function json(description: string, schema: Json): Json {
@@ -71,11 +103,14 @@ export function openApiDocument(version: string): Json {
     info: {
       title: "mailproxy admin API",
       version,
-      description: "Status, sessions, reload and metrics of one mailproxy process. When [admin] token is " +
-        "set, every route needs `Authorization: Bearer TOKEN` (or HTTP Basic with the token as password).",
+      description: "Status, sessions, reload and metrics of mailproxy. With worker_processes > 1 the " +
+        "supervisor's API covers every worker process: counts and metrics are summed, sessions of all " +
+        "workers are listed, and kicks, reloads and flushes reach the worker concerned; a worker that does " +
+        "not answer within 1 s is reported down. When [admin] token is set, every route needs " +
+        "`Authorization: Bearer TOKEN` (or HTTP Basic with the token as password).",
     },
     components: {
-      schemas: { Error: error, Session: session },
+      schemas: { Error: error, Session: session, Worker: worker },
       securitySchemes: {
         bearer: { type: "http", scheme: "bearer" },
         basic: { type: "http", scheme: "basic" },
@@ -97,13 +132,20 @@ export function openApiDocument(version: string): Json {
       },
       "/status": {
         get: {
-          summary: "Process status: version, listeners, session counts, login rates, backend health",
-          responses: { 200: json("Status", { type: "object" }) },
+          summary: "Status: version, listeners, session counts, login rates, backend health, summed over " +
+            "the worker processes, and one entry per worker process",
+          responses: {
+            200: json("Status", {
+              type: "object",
+              properties: { workers: { type: "array", items: { $ref: "#/components/schemas/Worker" } } },
+            }),
+          },
         },
       },
       "/metrics": {
         get: {
-          summary: "Prometheus metrics (text exposition format 0.0.4)",
+          summary: "Prometheus metrics (text exposition format 0.0.4), each series summed over the worker " +
+            "processes, plus mailproxy_worker_up and mailproxy_worker_restarts_total per worker",
           responses: { 200: { description: "Metrics", content: { "text/plain": {} } } },
         },
       },
@@ -134,16 +176,22 @@ export function openApiDocument(version: string): Json {
           responses: {
             200: json("The session", { $ref: "#/components/schemas/Session" }),
             404: errorResponse("No such session"),
+            503: errorResponse("The worker process holding it did not answer (worker_unavailable)"),
           },
         },
         delete: {
           summary: "End one session: the protocol's goodbye before login, a plain close while relaying",
-          responses: { 200: json("Session ended", killed), 404: errorResponse("No such session") },
+          responses: {
+            200: json("Session ended", killed),
+            404: errorResponse("No such session"),
+            503: errorResponse("The worker process holding it did not answer (worker_unavailable)"),
+          },
         },
       },
       "/reload": {
         post: {
-          summary: "Re-read the config file (like SIGHUP); a bad config is refused and the old one kept",
+          summary: "Re-read the config file (like SIGHUP); a bad config is refused and the old one kept. " +
+            "A config the supervisor applied is then reloaded by every worker process",
           responses: {
             200: json("Applied", {
               type: "object",
@@ -151,6 +199,18 @@ export function openApiDocument(version: string): Json {
                 reloaded: { const: true },
                 changes: { type: "array", items: { type: "string" } },
                 warnings: { type: "array", items: { type: "string" } },
+                workers: {
+                  type: "array",
+                  description: "With worker_processes > 1: the outcome in each worker copy.",
+                  items: {
+                    type: "object",
+                    properties: {
+                      worker: { type: "integer" },
+                      reloaded: { type: "boolean" },
+                      errors: { type: "array", items: { type: "string" } },
+                    },
+                  },
+                },
               },
             }),
             409: errorResponse("Shutting down"),
@@ -165,9 +225,16 @@ export function openApiDocument(version: string): Json {
       },
       "/auth-cache/flush": {
         post: {
-          summary: "Forget the cached successful password verifications of static users",
+          summary: "Forget the cached successful password verifications of static users (in every worker " +
+            "process)",
           responses: {
-            200: json("Flushed", { type: "object", properties: { flushed: { type: "integer" } } }),
+            200: json("Flushed", {
+              type: "object",
+              properties: {
+                flushed: { type: "integer", description: "Entries forgotten, summed over the workers." },
+                unreachable_workers: unreachable,
+              },
+            }),
           },
         },
       },

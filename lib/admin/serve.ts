@@ -1,5 +1,6 @@
 /**
- * Serves a fetch handler on the runtime's own HTTP server (Deno.serve / Bun.serve).
+ * Serves a fetch handler on the runtime's own HTTP server (Deno.serve / Bun.serve), on a TCP
+ * address or on a UNIX socket.
  * @module
  */
 
@@ -13,7 +14,7 @@ type Handler = (request: Request) => Response | Promise<Response>;
 
 interface BunLike {
   serve(
-    options: { hostname: string; port: number; fetch: Handler },
+    options: { hostname: string; port: number; fetch: Handler } | { unix: string; fetch: Handler },
   ): { port: number; stop(force?: boolean): void };
 }
 
@@ -36,6 +37,31 @@ export function serveHttp(hostname: string, port: number, handler: Handler): Pro
         hostname,
         port,
         onListen: (addr) => resolve({ port: (addr as Deno.NetAddr).port, close: () => server.shutdown() }),
+      }, handler);
+    } catch (err) {
+      reject(err);
+    }
+  });
+}
+
+/** Starts serving `handler` on the UNIX socket `path` (which must not exist yet); port is 0. */
+export function serveHttpUnix(path: string, handler: Handler): Promise<HttpServer> {
+  const bun = (globalThis as { Bun?: BunLike }).Bun;
+  if (bun) {
+    const server = bun.serve({ unix: path, fetch: handler });
+    return Promise.resolve({
+      port: 0,
+      close: () => {
+        server.stop(true);
+        return Promise.resolve();
+      },
+    });
+  }
+  return new Promise((resolve, reject) => {
+    try {
+      const server = Deno.serve({
+        path,
+        onListen: () => resolve({ port: 0, close: () => server.shutdown() }),
       }, handler);
     } catch (err) {
       reject(err);

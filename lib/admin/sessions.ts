@@ -8,7 +8,10 @@ import type { SessionInfo } from "../session/registry.ts";
 
 /** A session as `GET /sessions` returns it. */
 export interface SessionView {
+  /** Unique over all worker processes: a copy's session ids carry its index (see {@link qualifiedId}). */
   id: string;
+  /** The worker process holding it (0 = the supervisor, or the only process). */
+  worker: number;
   protocol: string;
   /** 0-based index of the `[[server]]` it came in on (as in `/status` listeners). */
   server: number;
@@ -29,6 +32,7 @@ export interface SessionView {
 export function sessionView(info: SessionInfo, now = Date.now()): SessionView {
   return {
     id: info.id,
+    worker: 0,
     protocol: info.protocol,
     server: info.server,
     listen: info.listen,
@@ -46,6 +50,17 @@ export function sessionView(info: SessionInfo, now = Date.now()): SessionView {
 /** Query parameters that select sessions. */
 export const SESSION_FILTERS = ["user", "backend", "protocol", "client"] as const;
 
+/** The filter query parameters that were given, as a query string to pass on (`""` for none). */
+export function filterQuery(query: (name: string) => string | undefined): string {
+  const params = new URLSearchParams();
+  for (const name of SESSION_FILTERS) {
+    const v = query(name);
+    if (v !== undefined) params.set(name, v);
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
 /** A filter from query parameters; `null` when none was given. */
 export function sessionFilter(
   query: (name: string) => string | undefined,
@@ -57,4 +72,19 @@ export function sessionFilter(
   }
   if (wanted.length === 0) return null;
   return (info) => wanted.every(([name, v]) => (info[name] ?? "") === v);
+}
+
+/**
+ * A copy's session ids carry its index (`w<index>-…`, set by the copy itself so that its log
+ * lines show the same id); the supervisor's own are plain. An id without the prefix from a
+ * copy (an older build) gets it here, so ids stay unique in the merged view.
+ */
+export function qualifiedId(worker: number, id: string): string {
+  return worker === 0 || id.startsWith(`w${worker}-`) ? id : `w${worker}-${id}`;
+}
+
+/** Which worker holds a session id from {@link qualifiedId}, and the id as that worker knows it. */
+export function splitQualifiedId(id: string): { worker: number; id: string } {
+  const m = /^w([1-9]\d{0,3})-(.+)$/.exec(id);
+  return m ? { worker: Number(m[1]), id } : { worker: 0, id };
 }

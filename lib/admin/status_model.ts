@@ -5,6 +5,7 @@
  * @module
  */
 
+import process from "node:process";
 import type { LoginResult, MailproxyMetrics } from "../metrics/mailproxy_metrics.ts";
 import type { SessionRegistry } from "../session/registry.ts";
 import { type SessionView, sessionView } from "./sessions.ts";
@@ -33,6 +34,8 @@ export interface StatusSource {
 export interface BackendHealth {
   backend: string;
   logins: number;
+  /** Successful TCP connects (the weight of `connect_avg_ms`). */
+  connects: number;
   connect_avg_ms: number | null;
   login_avg_ms: number | null;
   connect_failures: number;
@@ -52,6 +55,50 @@ export interface StatusModel {
   logins: Record<LoginResult, { m1: number; m5: number; m15: number; total: number }>;
   auth: { provider: string; requests: number; avg_ms: number; errors: number }[];
   backends: BackendHealth[];
+  /** The processes of `worker_processes`: this one alone, or the supervisor's whole view. */
+  workers: WorkerEntry[];
+}
+
+/** One worker process as `/status` lists it. */
+export interface WorkerEntry {
+  /** 0 = the supervisor (the process the admin API runs in); 1… = its copies. */
+  worker: number;
+  /** Null while the supervisor has no running process for it (restarting). */
+  pid: number | null;
+  /** It answered the supervisor within the timeout just now. */
+  up: boolean;
+  /** Times the supervisor restarted it. */
+  restarts: number;
+  /** Its live sessions; null when down. */
+  sessions: number | null;
+  uptime_seconds: number | null;
+}
+
+/** The body of `GET /status`: the model with session counts instead of the session list. */
+export interface StatusJson extends Omit<StatusModel, "sessions" | "logins"> {
+  sessions: { active: number; by_protocol: Record<string, number> };
+  /** Logins per result since start. */
+  logins: Record<LoginResult, number>;
+  login_rates: StatusModel["logins"];
+}
+
+/** `GET /status` from the model. */
+export function statusJson(model: StatusModel): StatusJson {
+  const { sessions, logins, ...rest } = model;
+  const byProtocol: Record<string, number> = { imap: 0, pop3: 0, smtp: 0 };
+  for (const s of sessions) byProtocol[s.protocol] = (byProtocol[s.protocol] ?? 0) + 1;
+  return {
+    ...rest,
+    sessions: { active: sessions.length, by_protocol: byProtocol },
+    logins: { ok: logins.ok.total, failed: logins.failed.total, error: logins.error.total },
+    login_rates: logins,
+  };
+}
+
+/** The status page's model from a (merged) `/status` body and the (merged) session list. */
+export function pageModel(status: StatusJson, sessions: SessionView[]): StatusModel {
+  const { sessions: _, logins: __, login_rates, ...rest } = status;
+  return { ...rest, sessions, logins: login_rates };
 }
 
 const RESULTS: LoginResult[] = ["ok", "failed", "error"];
@@ -76,10 +123,11 @@ export function statusModel(
     return [r, { m1: w.sum(60_000), m5: w.sum(300_000), m15: w.sum(900_000), total: totals[r] ?? 0 }];
   })) as StatusModel["logins"];
   const last = source.lastReload?.() ?? null;
+  const uptime = Math.round((now - source.startedAt) / 1000);
   return {
     version: source.version,
     runtime: source.runtime,
-    uptime_seconds: Math.round((now - source.startedAt) / 1000),
+    uptime_seconds: uptime,
     config_file: source.configFile?.() ?? null,
     last_reload: last && { at: new Date(last.at).toISOString(), ok: last.ok, errors: last.errors },
     listeners: source.listeners().map((l) => ({
@@ -90,6 +138,14 @@ export function statusModel(
     logins,
     auth: authStats(metrics),
     backends: backendHealth(metrics),
+    workers: [{
+      worker: 0,
+      pid: process.pid,
+      up: true,
+      restarts: 0,
+      sessions: sessions.length,
+      uptime_seconds: uptime,
+    }],
   };
 }
 
@@ -111,6 +167,7 @@ function backendHealth(metrics: MailproxyMetrics): BackendHealth[] {
       b = {
         backend,
         logins: 0,
+        connects: 0,
         connect_avg_ms: null,
         login_avg_ms: null,
         connect_failures: 0,
@@ -121,7 +178,9 @@ function backendHealth(metrics: MailproxyMetrics): BackendHealth[] {
     return b;
   };
   for (const s of metrics.backendConnectDuration.series()) {
-    if (s.count) get(s.labels.backend).connect_avg_ms = round(s.sum / s.count * 1000);
+    const b = get(s.labels.backend);
+    b.connects = s.count;
+    if (s.count) b.connect_avg_ms = round(s.sum / s.count * 1000);
   }
   for (const s of metrics.backendLoginDuration.series()) {
     const b = get(s.labels.backend);

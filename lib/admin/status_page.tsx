@@ -188,6 +188,33 @@ const Backends: FC<{ model: StatusModel }> = ({ model }) =>
     </table>
   );
 
+const Workers: FC<{ model: StatusModel }> = ({ model }) => (
+  <table id="workers">
+    <thead>
+      <tr>
+        <th>worker</th>
+        <th>pid</th>
+        <th>state</th>
+        <th>sessions</th>
+        <th>up for</th>
+        <th>restarts</th>
+      </tr>
+    </thead>
+    <tbody>
+      {model.workers.map((w) => (
+        <tr>
+          <td class="n">{w.worker}</td>
+          <td class="n">{w.pid ?? "–"}</td>
+          <td class={w.up ? "ok" : "bad"}>{w.up ? "up" : "down"}</td>
+          <td class="n">{w.sessions ?? "–"}</td>
+          <td class="n">{w.uptime_seconds === null ? "–" : duration(w.uptime_seconds)}</td>
+          <td class={w.restarts > 0 ? "n bad" : "n"}>{w.restarts}</td>
+        </tr>
+      ))}
+    </tbody>
+  </table>
+);
+
 /** The whole page. */
 export const StatusPage: FC<{ model: StatusModel }> = ({ model }) => (
   <html lang="en">
@@ -214,6 +241,12 @@ export const StatusPage: FC<{ model: StatusModel }> = ({ model }) => (
             </ul>
           )}
         </div>
+      )}
+      {model.workers.length > 1 && (
+        <>
+          <h2>Worker processes</h2>
+          <Workers model={model} />
+        </>
       )}
       <h2>Listeners</h2>
       <Listeners model={model} />

@@ -8,8 +8,9 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { checkPortsFree, loadConfigFile, summarizeConfig } from "../config/mod.ts";
 import { getLogger, setupLogging } from "../log/mod.ts";
+import { setSessionIdPrefix } from "../session/registry.ts";
 import { Mailproxy } from "../server/mailproxy.ts";
-import { startWorkers, workerIndex } from "../server/workers.ts";
+import { ownWorkerAdminSocket, planWorkers, workerIndex } from "../server/workers.ts";
 import { runtimeVersion, transport } from "../transport/mod.ts";
 import { VERSION } from "../version.ts";
 import { runConvert } from "./convert.ts";
@@ -95,10 +96,19 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
   const log = getLogger(["mailproxy", "main"]);
   for (const w of config.warnings) log.warn("{warning}", { warning: w });
   // worker_processes: copies share the listening sockets (lib/server/workers.ts); only the
-  // supervisor serves the admin API.
+  // supervisor serves the admin API, and asks the copies over their private endpoints.
   const worker = workerIndex();
-  const own = worker > 0 ? { ...config, admin: { ...config.admin, listen: null } } : config;
-  const proxy = new Mailproxy(own, transport, { onReload: (c) => setupLogging(c.log) });
+  if (worker > 0) setSessionIdPrefix(`w${worker}-`);
+  const workers = planWorkers(config.worker_processes, {
+    info: (message) => log.info("{message}", { message }),
+    error: (message) => log.error("{message}", { message }),
+  }, config.admin.listen !== null);
+  const proxy = new Mailproxy(config, transport, {
+    onReload: (c) => setupLogging(c.log),
+    workers: workers ? () => workers.links() : undefined,
+    publicAdmin: worker === 0,
+    privateAdmin: ownWorkerAdminSocket() ?? undefined,
+  });
   try {
     await proxy.start();
   } catch (err) {
@@ -110,10 +120,7 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
     runtime: runtimeVersion(),
     worker: worker > 0 ? ` as worker ${worker}` : "",
   });
-  const workers = startWorkers(config.worker_processes, {
-    info: (message) => log.info("{message}", { message }),
-    error: (message) => log.error("{message}", { message }),
-  });
+  workers?.start();
   return await new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: "SIGTERM" | "SIGINT") => {

@@ -12,9 +12,23 @@
  */
 
 import { Counter, Gauge, Histogram, Registry } from "./registry.ts";
+import type { MergeRule } from "./sum.ts";
 import { RateWindow } from "./window.ts";
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * How the supervisor combines the series of its worker copies (`worker_processes`, see
+ * `sum.ts`): every series is summed, except these gauges, which are not amounts. Build info
+ * stays 1, the start time is the earliest process's, "last reload successful" is 0 when any
+ * process refused the last reload, and its timestamp is that of the oldest running config.
+ */
+export const WORKER_MERGE_RULES: Readonly<Record<string, MergeRule>> = {
+  mailproxy_build_info: "max",
+  process_start_time_seconds: "min",
+  mailproxy_config_last_reload_successful: "min",
+  mailproxy_config_last_reload_success_timestamp_seconds: "min",
+};
 
 /** Login results the rate windows keep apart. */
 export type LoginResult = "ok" | "failed" | "error";
@@ -140,4 +154,23 @@ export class MailproxyMetrics {
     this.tlsHandshakeFailures.init(labels);
     if (this.connectionsActive.get(labels) === 0) this.connectionsActive.set(labels, 0);
   }
+}
+
+/**
+ * The supervisor's own series about its worker copies, appended to the summed metrics: one
+ * per worker, so the `worker` label is bounded by `worker_processes`.
+ */
+export function workerSeries(workers: { worker: number; up: boolean; restarts: number }[]): string {
+  const registry = new Registry();
+  const up = registry.register(
+    new Gauge("mailproxy_worker_up", "1 if the worker process answered the supervisor just now, else 0."),
+  );
+  const restarts = registry.register(
+    new Counter("mailproxy_worker_restarts_total", "Times the supervisor restarted the worker process."),
+  );
+  for (const w of workers) {
+    up.set({ worker: String(w.worker) }, w.up ? 1 : 0);
+    restarts.inc({ worker: String(w.worker) }, w.restarts);
+  }
+  return registry.render();
 }

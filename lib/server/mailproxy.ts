@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type AuthCache, createAdminApp, type ReloadOutcome } from "../admin/app.ts";
+import { type AuthCache, createAdminApp, type ReloadOutcome, type WorkerLink } from "../admin/app.ts";
 import { type HttpServer, serveHttp } from "../admin/serve.ts";
 import { ConnectionLimits } from "../access/limits.ts";
 import { createAuthProvider, verifyCache } from "../auth/mod.ts";
@@ -25,6 +25,7 @@ import type { Listener, Transport } from "../transport/types.ts";
 import { VERSION } from "../version.ts";
 import { listensOf, planListeners } from "./listener_plan.ts";
 import { serverChanges } from "./server_changes.ts";
+import { serveWorkerAdmin } from "./worker_admin.ts";
 import { workerCount } from "./workers.ts";
 
 /** A bound socket and what new sessions on it get; a reload swaps `server` and `provider`. */
@@ -45,6 +46,12 @@ export interface MailproxyOptions {
   onReload?: (config: Config) => void;
   /** Cache the admin API may flush; default: the static users' password verify cache. */
   authCache?: AuthCache;
+  /** In the supervisor of `worker_processes`: its copies, which the admin API shows too. */
+  workers?: () => readonly WorkerLink[];
+  /** In a worker copy: the UNIX socket of its private admin endpoint for the supervisor. */
+  privateAdmin?: string;
+  /** Serve the admin API on `[admin] listen` (default true; false in worker copies). */
+  publicAdmin?: boolean;
 }
 
 /** One mailproxy process. */
@@ -71,6 +78,7 @@ export class Mailproxy {
   /** One TLS/PROXY setup per server object (a reload makes new ones, so files are re-read). */
   readonly #security = new WeakMap<ServerConfig, Promise<ServerSecurity>>();
   #admin: HttpServer | null = null;
+  #privateAdmin: HttpServer | null = null;
   readonly #sessions = new Set<Promise<void>>();
   #reloading: Promise<unknown> = Promise.resolve();
   #lastReload: { at: number; ok: boolean; errors: string[] } | null = null;
@@ -113,22 +121,8 @@ export class Mailproxy {
       }
       for (const server of this.#config.servers) this.metrics.initServer(server.index, server.protocol);
       const admin = this.#config.admin;
-      if (admin.listen) {
-        const app = createAdminApp({
-          registry: this.registry,
-          metrics: this.metrics,
-          token: () => this.#config.admin.token,
-          reload: () => this.reload(),
-          authCache: this.#options.authCache ?? verifyCache,
-          status: {
-            version: VERSION,
-            runtime: runtimeVersion(),
-            startedAt: this.startedAt,
-            listeners: () => this.listeners,
-            configFile: () => this.#config.file,
-            lastReload: () => this.#lastReload,
-          },
-        });
+      if (admin.listen && this.#options.publicAdmin !== false) {
+        const app = this.#adminApp(() => this.#config.admin.token, this.#options.workers);
         try {
           this.#admin = await serveHttp(admin.listen.host, admin.listen.port, app.fetch);
         } catch (err) {
@@ -136,10 +130,42 @@ export class Mailproxy {
         }
         this.#log.info("admin API on {host}:{port}", { host: admin.listen.host, port: this.#admin.port });
       }
+      const privateAdmin = this.#options.privateAdmin;
+      if (privateAdmin) {
+        // Only the supervisor can reach it (0700 directory): no token. Without it the proxy
+        // still works; the supervisor's admin API reports this worker as down.
+        try {
+          this.#privateAdmin = await serveWorkerAdmin(privateAdmin, this.#adminApp(null).fetch);
+        } catch (err) {
+          this.#log.error("worker admin endpoint {path}: {error}", {
+            path: privateAdmin,
+            error: errorText(err),
+          });
+        }
+      }
     } catch (err) {
       await this.stop(0);
       throw err;
     }
+  }
+
+  #adminApp(token: (() => string | null) | null, workers?: () => readonly WorkerLink[]) {
+    return createAdminApp({
+      registry: this.registry,
+      metrics: this.metrics,
+      token,
+      reload: () => this.reload(),
+      authCache: this.#options.authCache ?? verifyCache,
+      workers,
+      status: {
+        version: VERSION,
+        runtime: runtimeVersion(),
+        startedAt: this.startedAt,
+        listeners: () => this.listeners,
+        configFile: () => this.#config.file,
+        lastReload: () => this.#lastReload,
+      },
+    });
   }
 
   async #bindListener(server: ServerConfig, spec: ListenSpec, config: Config): Promise<BoundListener> {
@@ -348,6 +374,8 @@ export class Mailproxy {
     for (const p of this.#providers) p.close?.();
     await this.#admin?.close();
     this.#admin = null;
+    await this.#privateAdmin?.close();
+    this.#privateAdmin = null;
   }
 }
 

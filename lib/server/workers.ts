@@ -4,8 +4,10 @@
  * process an administrator starts is the supervisor and also worker 0; it starts N-1 copies of
  * itself (same runtime, same command line, {@link WORKER_ENV} set), forwards SIGTERM, SIGINT and
  * SIGHUP to them, and restarts a copy that dies while running. Unlike nginx there is no
- * separate master: each process is a full mailproxy; only the supervisor serves the admin API,
- * so its /status and /metrics cover its own sessions only.
+ * separate master: each process is a full mailproxy. Only the supervisor serves the admin
+ * API; when there is one, each copy serves its admin app on a private UNIX socket
+ * (worker_admin.ts) and the supervisor's API asks every copy through {@link WorkerLink}s,
+ * so /status, /metrics and /sessions cover all processes.
  * @module
  */
 
@@ -13,6 +15,15 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import process from "node:process";
+import type { WorkerLink } from "../admin/fleet.ts";
+import {
+  createPrivateDir,
+  removePrivateDir,
+  removeStaleSocket,
+  requestWorker,
+  WORKER_ADMIN_ENV,
+  workerSocketPath,
+} from "./worker_admin.ts";
 
 /** Set (to the worker's index) in the environment of the copies the supervisor starts. */
 export const WORKER_ENV = "MAILPROXY_WORKER";
@@ -56,22 +67,54 @@ export interface SupervisorLog {
 export class WorkerSupervisor {
   readonly #children = new Map<number, ChildProcess>();
   readonly #exited = new Map<number, Promise<void>>();
+  readonly #restarts = new Map<number, number>();
+  /** The 0700 directory of the copies' admin sockets; null without an admin API. */
+  #privateDir: string | null = null;
   #stopping = false;
 
+  /** `privateAdmin`: the copies serve their admin app to the supervisor (when it has an admin API). */
   constructor(
     readonly count: number,
     readonly commandLine: { command: string; args: string[] },
     readonly log: SupervisorLog,
+    readonly privateAdmin = false,
   ) {}
 
   /** Starts every copy. */
   start(): void {
+    if (this.privateAdmin) {
+      try {
+        this.#privateDir = createPrivateDir();
+      } catch (err) {
+        // The proxy runs on; the admin API then shows the copies as down.
+        this.log.error(`cannot create the workers' admin socket directory: ${(err as Error).message}`);
+      }
+    }
     for (let i = 1; i < this.count; i++) this.#spawn(i);
   }
 
+  /** The copies, for the admin API: pid, restarts, and a request to the copy's private endpoint. */
+  links(): WorkerLink[] {
+    const out: WorkerLink[] = [];
+    for (let index = 1; index < this.count; index++) {
+      const socket = this.#privateDir === null ? null : workerSocketPath(this.#privateDir, index);
+      out.push({
+        index,
+        pid: this.#children.get(index)?.pid ?? null,
+        restarts: this.#restarts.get(index) ?? 0,
+        request: (method, target, timeoutMs) =>
+          socket === null ? Promise.resolve(null) : requestWorker(socket, method, target, timeoutMs),
+      });
+    }
+    return out;
+  }
+
   #spawn(index: number): void {
+    const env: Record<string, string | undefined> = { ...process.env, [WORKER_ENV]: String(index) };
+    delete env[WORKER_ADMIN_ENV];
+    if (this.#privateDir !== null) env[WORKER_ADMIN_ENV] = workerSocketPath(this.#privateDir, index);
     const child = spawn(this.commandLine.command, this.commandLine.args, {
-      env: { ...process.env, [WORKER_ENV]: String(index) },
+      env,
       stdio: ["ignore", "inherit", "inherit"],
     });
     this.#children.set(index, child);
@@ -84,11 +127,14 @@ export class WorkerSupervisor {
         });
         child.once("exit", (code, signal) => {
           this.#children.delete(index);
+          if (this.#privateDir !== null) removeStaleSocket(workerSocketPath(this.#privateDir, index));
           resolve();
           if (this.#stopping) return;
           this.log.error(`worker ${index} exited (${signal ?? `code ${code}`}); restarting it`);
           setTimeout(() => {
-            if (!this.#stopping) this.#spawn(index);
+            if (this.#stopping) return;
+            this.#restarts.set(index, (this.#restarts.get(index) ?? 0) + 1);
+            this.#spawn(index);
           }, RESTART_DELAY_MS);
         });
       }),
@@ -116,14 +162,22 @@ export class WorkerSupervisor {
     }, graceMs);
     await Promise.all(this.#exited.values());
     clearTimeout(timer);
+    if (this.#privateDir !== null) removePrivateDir(this.#privateDir);
+    this.#privateDir = null;
   }
 }
 
 /**
- * In the supervisor, starts the copies `worker_processes` asks for; null in a copy, with one
- * process, or where this process's command line cannot be read.
+ * In the supervisor, the supervisor of the copies `worker_processes` asks for, not started
+ * yet (its links go to the admin API before the copies run); null in a copy, with one
+ * process, or where this process's command line cannot be read. `privateAdmin`: see
+ * {@link WorkerSupervisor}.
  */
-export function startWorkers(setting: number | "auto", log: SupervisorLog): WorkerSupervisor | null {
+export function planWorkers(
+  setting: number | "auto",
+  log: SupervisorLog,
+  privateAdmin: boolean,
+): WorkerSupervisor | null {
   const count = workerCount(setting);
   if (workerIndex() > 0 || count <= 1) return null;
   const commandLine = ownCommandLine();
@@ -131,7 +185,10 @@ export function startWorkers(setting: number | "auto", log: SupervisorLog): Work
     log.error(`worker_processes ${count}: cannot read this process's command line; running one process`);
     return null;
   }
-  const supervisor = new WorkerSupervisor(count, commandLine, log);
-  supervisor.start();
-  return supervisor;
+  return new WorkerSupervisor(count, commandLine, log, privateAdmin);
+}
+
+/** In a copy started by a supervisor with an admin API: the socket path of its private endpoint. */
+export function ownWorkerAdminSocket(): string | null {
+  return workerIndex() > 0 ? process.env[WORKER_ADMIN_ENV] || null : null;
 }

@@ -32,11 +32,20 @@ export interface SessionEntry {
 }
 
 let counter = 0;
+let prefix = "";
+
+/**
+ * Worker copies (worker_processes) prefix their session ids with `w<index>-`, so ids stay
+ * unique over all processes: the same id in the logs and in the supervisor's admin API.
+ */
+export function setSessionIdPrefix(value: string): void {
+  prefix = value;
+}
 
 /** Short unique session ids: time-ordered base36 plus a per-process counter. */
 export function newSessionId(): string {
   counter = (counter + 1) % 1_679_616;
-  return Date.now().toString(36) + counter.toString(36).padStart(4, "0");
+  return prefix + Date.now().toString(36) + counter.toString(36).padStart(4, "0");
 }
 
 /** Tracks live sessions. */

@@ -46,6 +46,8 @@ export function testServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     auth_http_header: [],
     auth_http_pass_client_cert: false,
     auth_http_timeout: 60_000,
+    auth_http_keepalive: 0,
+    auth_http_keepalive_timeout: 60_000,
 
     proxy_buffer: PAGE,
     proxy_pass_error_message: false,
