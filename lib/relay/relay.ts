@@ -81,12 +81,16 @@ export function relay(client: Conn, backend: Conn, options: RelayOptions): Promi
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener("abort", onAbort);
 
+    // A chunk is handed to write() without a copy when its reader never reuses the memory
+    // (node:net); a Deno reader's buffer is only read again after the write resolved.
+    const upHandOff = client.freshReads;
+    const downHandOff = backend.freshReads;
     const up = async () => {
       while (true) {
         const chunk = await client.read();
         if (chunk === null) break;
         lastClientActivity = Date.now();
-        await backend.write(chunk);
+        await backend.write(chunk, upHandOff);
         upstreamBytes += chunk.length;
         if (!finished) upReport.add(chunk.length, lastClientActivity);
       }
@@ -96,7 +100,7 @@ export function relay(client: Conn, backend: Conn, options: RelayOptions): Promi
       while (true) {
         const chunk = await backend.read();
         if (chunk === null) break;
-        await client.write(chunk);
+        await client.write(chunk, downHandOff);
         lastClientActivity = Date.now();
         downstreamBytes += chunk.length;
         if (!finished) downReport.add(chunk.length, lastClientActivity);

@@ -12,6 +12,7 @@ import { relay } from "../relay/relay.ts";
 import { BackendPreamble, type BackendTlsMode } from "../tls/mod.ts";
 import { addressIp, addressPort, formatHostPort } from "../transport/address.ts";
 import type { Conn } from "../transport/types.ts";
+import { relaySizing } from "../transport/read_buffer.ts";
 import { binaryForDisplay } from "../util/bytes.ts";
 import { sayGoodbye } from "./goodbye.ts";
 import type { SessionEntry } from "./registry.ts";
@@ -79,7 +80,7 @@ export async function proxy(
     try {
       backend = await new Promise<Conn>((resolve, reject) => {
         onTimeout = () => reject(new Error("timed out"));
-        deps.transport.connect(ok.server, ok.port, { min: MIN_READ, max: server.proxy_buffer }, {
+        deps.transport.connect(ok.server, ok.port, relaySizing(server.proxy_buffer, MIN_READ), {
           upgradable: backendTls !== "off",
         }).then(
           (conn) => timedOut ? (conn.close(), reject(new Error("timed out"))) : resolve(conn),

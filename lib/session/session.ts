@@ -12,6 +12,7 @@ import { getLogger } from "../log/mod.ts";
 import { clientBufferSize, createFrontend } from "../protocols/mod.ts";
 import { addressIp, formatAddress } from "../transport/address.ts";
 import type { Conn } from "../transport/types.ts";
+import { relaySizing } from "../transport/read_buffer.ts";
 import { sayGoodbye } from "./goodbye.ts";
 import { newSessionId } from "./registry.ts";
 import { type ClientFacts, MIN_READ, type SessionDeps, SessionEnd } from "./context.ts";
@@ -93,10 +94,8 @@ export async function runSession(
       }
     }
     client.setNoDelay(true);
-    client.setReadSizing({
-      min: Math.min(MIN_READ, clientBufferSize(server)),
-      max: clientBufferSize(server),
-    });
+    // Idle reads of MIN_READ, growing past the client buffer under bulk (an APPEND).
+    client.setReadSizing(relaySizing(clientBufferSize(server), MIN_READ));
     const frontend = createFrontend(server, { secure: listen.ssl, clientIp: addressIp(client.remoteAddr) });
     const logged = await preAuth(client, frontend, server, entry, deps, log, facts);
     if (logged) {

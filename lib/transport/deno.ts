@@ -31,17 +31,28 @@ export class DenoConn implements Conn {
   remoteAddr: Address;
   /** Never TLS: connections that may become TLS are `node:net` ones (see {@link denoTransport}). */
   readonly tlsSocket = null;
+  /** Reads share the {@link ReadBuffer}: a chunk is valid until the next read. */
+  readonly freshReads = false;
   readonly localAddr: Address;
   readonly #conn: Deno.Conn;
   #reader: ReadBuffer;
   #closed = false;
   #unread: Uint8Array | null = null;
+  #noDelay = false;
 
   constructor(conn: Deno.Conn, sizing?: ReadSizing) {
     this.#conn = conn;
     this.#reader = new ReadBuffer(sizing);
     this.remoteAddr = toAddress(conn.remoteAddr);
     this.localAddr = toAddress(conn.localAddr);
+    // Every TCP socket, from the first byte (greetings, refusals, the relay): small
+    // replies and the tail of a bulk transfer must not wait for delayed ACKs.
+    if (this.remoteAddr.transport === "tcp") this.setNoDelay(true);
+  }
+
+  /** Size of the buffer the next read uses (what a pending read pins). */
+  get readBufferSize(): number {
+    return this.#reader.size;
   }
 
   async read(): Promise<Uint8Array | null> {
@@ -62,7 +73,8 @@ export class DenoConn implements Conn {
     return this.#reader.filled(n);
   }
 
-  async write(data: Uint8Array): Promise<void> {
+  /** Never copies: Deno's write op reads `data` before it resolves. */
+  async write(data: Uint8Array, _handOff?: boolean): Promise<void> {
     let at = 0;
     while (at < data.length) {
       at += await this.#conn.write(at === 0 ? data : data.subarray(at));
@@ -101,8 +113,10 @@ export class DenoConn implements Conn {
   }
 
   setNoDelay(on: boolean): void {
+    if (on === this.#noDelay) return;
     try {
       (this.#conn as Deno.TcpConn).setNoDelay?.(on);
+      this.#noDelay = on;
     } catch {
       // UNIX sockets have no Nagle.
     }

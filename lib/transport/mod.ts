@@ -16,7 +16,7 @@ export type {
   TlsHandshake,
   Transport,
 } from "./types.ts";
-export { DEFAULT_SIZING, ReadBuffer } from "./read_buffer.ts";
+export { BULK_READ, DEFAULT_SIZING, IDLE_READ, ReadBuffer, relaySizing } from "./read_buffer.ts";
 
 /** `deno` or `bun`: which runtime runs this process. */
 export const runtimeName: "deno" | "bun" = "Bun" in globalThis ? "bun" : "deno";

@@ -18,6 +18,8 @@ function address(host: string | undefined, port: number | undefined, path?: stri
 export class NodeConn implements Conn {
   remoteAddr: Address;
   readonly localAddr: Address;
+  /** Each chunk is a Buffer of its own ('data' events never reuse one). */
+  readonly freshReads = true;
   #socket: net.Socket;
   #tls: TLSSocket | null = null;
   #chunk: Uint8Array | null = null;
@@ -25,6 +27,7 @@ export class NodeConn implements Conn {
   #error: Error | null = null;
   #waiter: (() => void) | null = null;
   #closed = false;
+  #noDelay = false;
   readonly #onData = (data: Uint8Array) => {
     this.#socket.pause();
     this.#chunk = this.#chunk ? concat2(this.#chunk, data) : data;
@@ -48,6 +51,9 @@ export class NodeConn implements Conn {
       ? { transport: "unix", path: unixPath }
       : address(socket.localAddress, socket.localPort);
     this.#attach(socket);
+    // Listeners and connect() ask for noDelay too, but not every runtime's node:net
+    // honours the option (Deno's): set it on the socket itself.
+    if (unixPath === undefined) this.setNoDelay(true);
   }
 
   #attach(socket: net.Socket): void {
@@ -125,13 +131,14 @@ export class NodeConn implements Conn {
     }
   }
 
-  write(data: Uint8Array): Promise<void> {
+  write(data: Uint8Array, handOff = false): Promise<void> {
     const socket = this.#socket;
     if (this.#closed || socket.destroyed) return Promise.reject(new Error("connection closed"));
     // The stream pattern node's own pipe() uses: resolve at once while the socket's buffer
     // is under its high-water mark, else on 'drain'. Node keeps a reference to what it has
-    // not flushed yet and callers may reuse `data` (Deno reads into one buffer), so copy.
-    if (socket.write(data.slice())) return Promise.resolve();
+    // not flushed yet, and a caller may reuse `data` once this resolves (a Deno reader's
+    // buffer): copy unless the caller hands it off (the relay does for node:net chunks).
+    if (socket.write(handOff ? data : data.slice())) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const drained = () => {
         socket.off("close", closed);
@@ -171,8 +178,10 @@ export class NodeConn implements Conn {
   }
 
   setNoDelay(on: boolean): void {
+    if (on === this.#noDelay) return;
     try {
       this.#socket.setNoDelay(on);
+      this.#noDelay = on;
     } catch {
       // UNIX sockets have no Nagle.
     }

@@ -27,8 +27,18 @@ export interface Conn {
    * next `read()`: consume (or copy) it before reading again.
    */
   read(): Promise<Uint8Array | null>;
-  /** Writes all of `data`; resolves when the runtime accepted it (back-pressure). */
-  write(data: Uint8Array): Promise<void>;
+  /**
+   * True when every `read()` returns memory of its own that no later read touches
+   * (`node:net`); false when reads share one buffer (the Deno reader).
+   */
+  readonly freshReads: boolean;
+  /**
+   * Writes all of `data`; resolves when the runtime accepted it (back-pressure). The
+   * caller must not change `data` before that. `handOff`: the caller will not change it
+   * afterwards either (a chunk from a {@link Conn.freshReads} connection), so a transport
+   * that keeps unflushed data by reference may skip its copy.
+   */
+  write(data: Uint8Array, handOff?: boolean): Promise<void>;
   /** Half-close: no more writes; reading goes on. */
   closeWrite(): Promise<void>;
   /** Closes both directions; safe to call more than once. */
@@ -82,11 +92,15 @@ export interface Listener {
   close(): void;
 }
 
-/** How reads size their buffers: start small for idle sessions, grow for bulk. */
+/**
+ * How reads size their buffers (lib/transport/read_buffer.ts): small while idle, doubling
+ * while reads come back full, back to small as soon as one does not. Only the Deno reader
+ * uses it; `node:net` sizes its own reads.
+ */
 export interface ReadSizing {
-  /** First and minimum read size. */
+  /** Size of idle reads (what a pending read pins), and the first read. */
   min: number;
-  /** Largest read size (the configured buffer). */
+  /** Largest read size under bulk transfer (see `relaySizing`). */
   max: number;
 }
 
