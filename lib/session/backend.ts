@@ -27,7 +27,15 @@ import {
   SessionEnd,
 } from "./context.ts";
 
-/** Backend connect and login, then relay. Returns the session outcome. */
+/** A session whose relay runs: `relayed` resolves with the session outcome. */
+export interface Relaying {
+  relayed: Promise<string>;
+}
+
+/**
+ * Backend connect and login, then starts the relay and returns (without waiting for it,
+ * so that this frame and the login state it holds are freed during the relay).
+ */
 export async function proxy(
   client: Conn,
   frontend: Frontend,
@@ -37,7 +45,7 @@ export async function proxy(
   log: Logger,
   { ok, credentials }: LoggedIn,
   facts: ClientFacts,
-): Promise<string> {
+): Promise<Relaying> {
   const backendName = formatHostPort(ok.server, ok.port);
   const backendTls: BackendTlsMode = ok.backendTls ?? server.backend_tls;
   entry.info.backend = backendName;
@@ -49,6 +57,8 @@ export async function proxy(
   let onTimeout: (() => void) | undefined;
   /** The client got the login reply: from here on a failure is no internal error. */
   let answered = false;
+  /** The relay owns both connections now. */
+  let handedOff = false;
   // The backend login runs under the same `timeout` as the pre-auth phase (spec §5.1).
   // Only the backend side is ended here: the pending connect or read then fails and
   // the client still gets the internal-error line, as nginx sends it.
@@ -150,26 +160,8 @@ export async function proxy(
     log.info("client logged in, upstream {backend}", { backend: backendName });
     entry.info.state = "relay";
     entry.abort.signal.removeEventListener("abort", onAbort);
-    const proto = server.protocol;
-    const result = await relay(client, upstream, {
-      proxyTimeout: server.proxy_timeout,
-      signal: entry.abort.signal,
-      onUpstream: (n) => {
-        entry.info.bytesUp += n;
-        deps.metrics.bytesRelayed.inc({ protocol: proto, direction: "upstream" }, n);
-      },
-      onDownstream: (n) => {
-        entry.info.bytesDown += n;
-        deps.metrics.bytesRelayed.inc({ protocol: proto, direction: "downstream" }, n);
-      },
-    });
-    log.info("proxied session done: {detail}, {up} bytes up, {down} bytes down, {seconds}s", {
-      detail: result.detail,
-      up: result.upstreamBytes,
-      down: result.downstreamBytes,
-      seconds: ((Date.now() - entry.info.startedAt) / 1000).toFixed(3),
-    });
-    return result.end;
+    handedOff = true;
+    return { relayed: startRelay(client, upstream, server, entry, deps, log) };
   } catch (err) {
     if (err instanceof SessionEnd) throw err;
     if (!answered) {
@@ -183,8 +175,45 @@ export async function proxy(
   } finally {
     clearTimeout(timer);
     entry.abort.signal.removeEventListener("abort", onAbort);
-    backend?.close();
+    if (!handedOff) backend?.close();
   }
+}
+
+/**
+ * Starts the relay; resolves with the session outcome when it ends. A function of its own
+ * so that the relay's callbacks capture only these few values, not the login's state.
+ */
+function startRelay(
+  client: Conn,
+  upstream: Conn,
+  server: ServerConfig,
+  entry: SessionEntry,
+  deps: SessionDeps,
+  log: Logger,
+): Promise<string> {
+  const protocol = server.protocol;
+  const bytes = deps.metrics.bytesRelayed;
+  const info = entry.info;
+  return relay(client, upstream, {
+    proxyTimeout: server.proxy_timeout,
+    signal: entry.abort.signal,
+    onUpstream: (n) => {
+      info.bytesUp += n;
+      bytes.inc({ protocol, direction: "upstream" }, n);
+    },
+    onDownstream: (n) => {
+      info.bytesDown += n;
+      bytes.inc({ protocol, direction: "downstream" }, n);
+    },
+  }).then((result) => {
+    log.info("proxied session done: {detail}, {up} bytes up, {down} bytes down, {seconds}s", {
+      detail: result.detail,
+      up: result.upstreamBytes,
+      down: result.downstreamBytes,
+      seconds: ((Date.now() - info.startedAt) / 1000).toFixed(3),
+    });
+    return result.end;
+  });
 }
 
 /**
