@@ -360,7 +360,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     min: 1,
     max: 64 * MIB,
     directive: "proxy_buffer SIZE;",
-    doc: "Buffer for backend replies during login and for backend-to-client relaying.",
+    doc:
+      "Longest backend reply accepted during login. Relay reads start at 1 KiB when idle and grow up to the larger of this and 64k under bulk transfer (nginx relays in pieces of exactly this size).",
     example: 'proxy_buffer = "16k"',
   },
   {
@@ -439,7 +440,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     min: 1,
     max: 64 * MIB,
     directive: "imap_client_buffer SIZE;",
-    doc: "Maximum IMAP command size (literals included) and client-to-backend relay buffer.",
+    doc:
+      "Maximum IMAP command size before login (literals included). Relay reads grow up to the larger of this and 64k, as for proxy_buffer.",
     example: 'imap_client_buffer = "16k"',
   },
   {
@@ -509,7 +511,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     min: 1,
     max: 64 * MIB,
     directive: "smtp_client_buffer SIZE;",
-    doc: "SMTP command buffer and client-to-backend relay buffer.",
+    doc:
+      "Longest SMTP command before login. Relay reads grow up to the larger of this and 64k, as for proxy_buffer.",
     example: 'smtp_client_buffer = "8k"',
   },
   {

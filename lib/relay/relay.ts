@@ -85,36 +85,75 @@ export function relay(client: Conn, backend: Conn, options: RelayOptions): Promi
     // (node:net); a Deno reader's buffer is only read again after the write resolved.
     const upHandOff = client.freshReads;
     const downHandOff = backend.freshReads;
-    const up = async () => {
-      while (true) {
-        const chunk = await client.read();
-        if (chunk === null) break;
-        lastClientActivity = Date.now();
-        await backend.write(chunk, upHandOff);
-        upstreamBytes += chunk.length;
-        if (!finished) upReport.add(chunk.length, lastClientActivity);
-      }
-      await backend.closeWrite();
-    };
-    const down = async () => {
-      while (true) {
-        const chunk = await backend.read();
-        if (chunk === null) break;
-        await client.write(chunk, downHandOff);
-        lastClientActivity = Date.now();
-        downstreamBytes += chunk.length;
-        if (!finished) downReport.add(chunk.length, lastClientActivity);
-      }
-    };
     // Client EOF is passed on as a half-close so replies to its last commands
     // (a pipelined LOGOUT) still arrive; backend EOF ends the session, as there is
     // nothing a client could still say to a closed mailbox server.
-    up().then(() => {}, (err) => finish("error", `client side: ${errorText(err)}`));
-    down().then(
-      () => finish("closed", "backend closed"),
-      (err) => finish("error", `backend side: ${errorText(err)}`),
-    );
+    pump(client, backend, upHandOff, {
+      read: () => {
+        lastClientActivity = Date.now();
+      },
+      written: (n) => {
+        upstreamBytes += n;
+        if (!finished) upReport.add(n, lastClientActivity);
+      },
+      end: () => backend.closeWrite().then(() => {}, () => {}),
+      error: (err) => finish("error", `client side: ${errorText(err)}`),
+    });
+    pump(backend, client, downHandOff, {
+      read: () => {},
+      written: (n) => {
+        lastClientActivity = Date.now();
+        downstreamBytes += n;
+        if (!finished) downReport.add(n, lastClientActivity);
+      },
+      end: () => finish("closed", "backend closed"),
+      error: (err) => finish("error", `backend side: ${errorText(err)}`),
+    });
   });
+}
+
+/** What a {@link pump} reports. */
+interface PumpEvents {
+  /** A chunk was read (before it is written on). */
+  read(): void;
+  /** `n` bytes were written on. */
+  written(n: number): void;
+  /** The source reached EOF. */
+  end(): void;
+  /** A read or write failed. */
+  error(err: unknown): void;
+}
+
+/**
+ * Moves chunks from `from` to `to`, one at a time: the next read starts only after the
+ * write resolved (back-pressure). Written with promise callbacks rather than an async loop:
+ * an idle session then holds a pending read per direction and no suspended async frames
+ * (each one kept a generator, its registers and promise reactions alive: ~1 kB per session).
+ */
+function pump(from: Conn, to: Conn, handOff: boolean, on: PumpEvents): void {
+  // A Conn that throws instead of rejecting must still end the relay, never escape as an
+  // unhandled rejection of these callback chains.
+  const next = (): void => {
+    try {
+      from.read().then(chunk, on.error);
+    } catch (err) {
+      on.error(err);
+    }
+  };
+  const written = (n: number): void => {
+    on.written(n);
+    next();
+  };
+  const chunk = (data: Uint8Array | null): void => {
+    if (data === null) return on.end();
+    try {
+      on.read();
+      to.write(data, handOff).then(() => written(data.length), on.error);
+    } catch (err) {
+      on.error(err);
+    }
+  };
+  next();
 }
 
 /** Sums byte counts and passes them on at most every {@link REPORT_INTERVAL_MS}. */
