@@ -254,7 +254,9 @@ try {
     let header = "";
     try {
       const r = await runCell(lab, target, w, { durationS, warmupS, generators, run: 0 });
-      header = `### ${name} through mailproxy on Deno with --cpu-prof${w.unit === "MB/s" ? "" : " and auth_http_keepalive"}: ${r.value.toFixed(0)} ${w.unit}\n\n`;
+      header = `### ${name} through mailproxy on Deno with --cpu-prof${
+        w.unit === "MB/s" ? "" : " and auth_http_keepalive"
+      }: ${r.value.toFixed(0)} ${w.unit}\n\n`;
     } finally {
       await target.stop();
     }

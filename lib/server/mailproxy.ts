@@ -171,7 +171,9 @@ export class Mailproxy {
   async #bindListener(server: ServerConfig, spec: ListenSpec, config: Config): Promise<BoundListener> {
     // Certificates are read before binding: a bad file fails the start (or reload) cleanly.
     const security = await this.#securityOf(server);
-    const upgradable = this.#transport.runtime === "bun" || listenNeedsTls(server, spec);
+    // Plain listeners use the runtime's own sockets (Deno.listen, Bun.listen): they cannot
+    // become TLS, so turning TLS on for a kept listener needs a restart (see reload).
+    const upgradable = listenNeedsTls(server, spec);
     const listener = await this.#bind(spec, upgradable);
     this.#log.info("server #{n} {protocol} listening on {addr}", {
       n: server.index + 1,
@@ -284,7 +286,7 @@ export class Mailproxy {
       }
       if (!this.#listeners.get(item.address)!.upgradable && listenNeedsTls(item.server, item.spec)) {
         warnings.push(
-          `listen "${item.spec.raw}": turning on TLS on a kept plain socket needs a restart on Deno`,
+          `listen "${item.spec.raw}": turning on TLS on a kept plain socket needs a restart`,
         );
       }
     }

@@ -104,7 +104,11 @@ async function setUp(
     // replaces the address (PROXY protocol, set_real_ip_from) must run before this.
     const admitted = admitClient(server.access, client.remoteAddr, deps.limits);
     if (!admitted.ok) {
-      deps.metrics.connectionsRefused.inc({ server: String(server.index), protocol, reason: admitted.reason });
+      deps.metrics.connectionsRefused.inc({
+        server: String(server.index),
+        protocol,
+        reason: admitted.reason,
+      });
       log.info("client {client} refused: {why}", {
         client: formatAddress(client.remoteAddr),
         why: refusalText(admitted.reason, admitted.rule),

@@ -106,9 +106,16 @@ export class TlsAcceptor {
   /** Handshakes over a plain socket; rejects on failure or when the socket closes first. */
   readonly handshake: TlsHandshake = (socket) =>
     new Promise((resolve, reject) => {
+      // Listeners accept with allowHalfOpen (the relay forwards half-closes). On Deno 2.9 a
+      // half-open socket handed to node:tls never reports a peer that closes before or during
+      // the handshake (no 'close', no 'tlsClientError'): a TCP health check on an `ssl` port
+      // then held its session until `timeout`. Off during the handshake, restored after.
+      const halfOpen = socket.allowHalfOpen;
+      socket.allowHalfOpen = false;
       const settle = () => {
         this.#pending.delete(socket);
         socket.off("close", onClose);
+        socket.allowHalfOpen = halfOpen;
       };
       const onClose = () => {
         settle();

@@ -4,7 +4,6 @@
  */
 
 import type { Transport } from "./types.ts";
-import { nodeNetTransport } from "./node_net.ts";
 
 export type {
   Address,
@@ -28,7 +27,10 @@ export function runtimeVersion(): string {
 }
 
 async function pick(): Promise<Transport> {
-  if (runtimeName === "bun") return nodeNetTransport;
+  if (runtimeName === "bun") {
+    const { bunTransport } = await import("./bun.ts");
+    return bunTransport;
+  }
   const { denoTransport } = await import("./deno.ts");
   return denoTransport;
 }

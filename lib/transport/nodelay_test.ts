@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { bunTransport } from "./bun.ts";
 import { denoTransport } from "./deno.ts";
 import { nodeNetTransport } from "./node_net.ts";
 import type { Conn, Transport } from "./types.ts";
@@ -14,7 +15,7 @@ async function readExactly(conn: Conn, n: number): Promise<void> {
 
 // Under `bun test` (tests/bun_unit_test.ts) only Bun's transport exists.
 const transports: [string, Transport][] = "Bun" in globalThis
-  ? [["node:net", nodeNetTransport]]
+  ? [["node:net", nodeNetTransport], ["bun", bunTransport]]
   : [["deno", denoTransport], ["node:net", nodeNetTransport]];
 
 for (const [name, t] of transports) {

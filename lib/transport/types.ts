@@ -1,7 +1,7 @@
 /**
  * One small interface over the runtime's sockets. Deno uses `Deno.listen` /
- * `Deno.connect`; Bun uses its `node:net` (native in Bun). Protocol code never
- * touches runtime APIs.
+ * `Deno.connect`, Bun `Bun.listen` / `Bun.connect`; connections that may become TLS use
+ * `node:net` on both. Protocol code never touches runtime APIs.
  * @module
  */
 

@@ -70,8 +70,9 @@ export async function nginxTarget(
     authHttp: opts.authUrl ?? lab.auth.url,
     servers: services.map((s) => `  ${blocks[s]}`).join("\n"),
     mailLevel: buffers,
-    mainLevel: "worker_rlimit_nofile 20000;",
-    events: "worker_connections 16384;",
+    // 10 000 idle sessions take two connections each (client and backend).
+    mainLevel: "worker_rlimit_nofile 50000;",
+    events: "worker_connections 40000;",
   });
   const ports: Partial<Record<Service, number>> = {};
   for (const s of services) ports[s] = nginx.ports[s];
