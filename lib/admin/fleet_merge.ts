@@ -9,7 +9,7 @@
 
 import type { SessionView } from "./sessions.ts";
 import { qualifiedId } from "./sessions.ts";
-import type { BackendHealth, StatusJson, WorkerEntry } from "./status_model.ts";
+import { type BackendHealth, emptyBackendHealth, type StatusJson, type WorkerEntry } from "./status_model.ts";
 
 /** What one copy answered to one request. */
 export interface WorkerAnswer {
@@ -169,15 +169,7 @@ function addBackends(out: StatusJson, backends: unknown[]): void {
     if (!backend) continue;
     let mine = out.backends.find((x) => x.backend === backend);
     if (!mine) {
-      mine = {
-        backend,
-        logins: 0,
-        connects: 0,
-        connect_avg_ms: null,
-        login_avg_ms: null,
-        connect_failures: 0,
-        login_failures: 0,
-      } satisfies BackendHealth;
+      mine = emptyBackendHealth(backend);
       out.backends.push(mine);
     }
     mine.connect_avg_ms = weighted(mine.connect_avg_ms, mine.connects, b.connect_avg_ms, num(b.connects));

@@ -18,39 +18,27 @@ interface BunLike {
   ): { port: number; stop(force?: boolean): void };
 }
 
+/** Where to serve: a TCP address, or a UNIX socket path (which must not exist yet). */
+type Where = { hostname: string; port: number } | { path: string };
+
 /** Starts serving `handler` on hostname:port. */
 export function serveHttp(hostname: string, port: number, handler: Handler): Promise<HttpServer> {
-  const bun = (globalThis as { Bun?: BunLike }).Bun;
-  if (bun) {
-    const server = bun.serve({ hostname, port, fetch: handler });
-    return Promise.resolve({
-      port: server.port,
-      close: () => {
-        server.stop(true);
-        return Promise.resolve();
-      },
-    });
-  }
-  return new Promise((resolve, reject) => {
-    try {
-      const server = Deno.serve({
-        hostname,
-        port,
-        onListen: (addr) => resolve({ port: (addr as Deno.NetAddr).port, close: () => server.shutdown() }),
-      }, handler);
-    } catch (err) {
-      reject(err);
-    }
-  });
+  return serve({ hostname, port }, handler);
 }
 
 /** Starts serving `handler` on the UNIX socket `path` (which must not exist yet); port is 0. */
 export function serveHttpUnix(path: string, handler: Handler): Promise<HttpServer> {
+  return serve({ path }, handler);
+}
+
+function serve(where: Where, handler: Handler): Promise<HttpServer> {
   const bun = (globalThis as { Bun?: BunLike }).Bun;
   if (bun) {
-    const server = bun.serve({ unix: path, fetch: handler });
+    const server = bun.serve(
+      "path" in where ? { unix: where.path, fetch: handler } : { ...where, fetch: handler },
+    );
     return Promise.resolve({
-      port: 0,
+      port: "path" in where ? 0 : server.port,
       close: () => {
         server.stop(true);
         return Promise.resolve();
@@ -60,8 +48,12 @@ export function serveHttpUnix(path: string, handler: Handler): Promise<HttpServe
   return new Promise((resolve, reject) => {
     try {
       const server = Deno.serve({
-        path,
-        onListen: () => resolve({ port: 0, close: () => server.shutdown() }),
+        ...where,
+        onListen: (addr) =>
+          resolve({
+            port: "path" in where ? 0 : (addr as Deno.NetAddr).port,
+            close: () => server.shutdown(),
+          }),
       }, handler);
     } catch (err) {
       reject(err);

@@ -159,20 +159,25 @@ function authStats(metrics: MailproxyMetrics): StatusModel["auth"] {
   }));
 }
 
+/** A backend's health before any event was counted. */
+export function emptyBackendHealth(backend: string): BackendHealth {
+  return {
+    backend,
+    logins: 0,
+    connects: 0,
+    connect_avg_ms: null,
+    login_avg_ms: null,
+    connect_failures: 0,
+    login_failures: 0,
+  };
+}
+
 function backendHealth(metrics: MailproxyMetrics): BackendHealth[] {
   const byName = new Map<string, BackendHealth>();
   const get = (backend: string) => {
     let b = byName.get(backend);
     if (!b) {
-      b = {
-        backend,
-        logins: 0,
-        connects: 0,
-        connect_avg_ms: null,
-        login_avg_ms: null,
-        connect_failures: 0,
-        login_failures: 0,
-      };
+      b = emptyBackendHealth(backend);
       byName.set(backend, b);
     }
     return b;

@@ -33,9 +33,9 @@ function pattern(size: number, seed: number): Uint8Array {
   return out;
 }
 
-// Under `bun test` (tests/bun_unit_test.ts) only Bun's transport exists.
+// Under `bun test` (tests/bun_unit_test.ts): Bun's native sockets and node:net.
 const transports: [string, Transport][] = "Bun" in globalThis
-  ? [["node:net", nodeNetTransport]]
+  ? [["bun", (await import("../transport/bun.ts")).bunTransport], ["node:net", nodeNetTransport]]
   : [["deno", denoTransport], ["node:net", nodeNetTransport]];
 
 for (const [name, t] of transports) {
