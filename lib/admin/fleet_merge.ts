@@ -9,7 +9,7 @@
 
 import type { SessionView } from "./sessions.ts";
 import { qualifiedId } from "./sessions.ts";
-import { type BackendHealth, emptyBackendHealth, type StatusJson, type WorkerEntry } from "./status_model.ts";
+import { emptyBackendHealth, type StatusJson, type WorkerEntry } from "./status_model.ts";
 
 /** What one copy answered to one request. */
 export interface WorkerAnswer {
