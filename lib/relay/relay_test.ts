@@ -1,37 +1,9 @@
 import assert from "node:assert/strict";
 import { denoTransport } from "../transport/deno.ts";
 import { nodeNetTransport } from "../transport/node_net.ts";
-import type { Conn, Transport } from "../transport/types.ts";
-import { concat } from "../util/bytes.ts";
+import type { Transport } from "../transport/types.ts";
+import { pair, pattern, readAll } from "../transport/test_support.ts";
 import { relay } from "./relay.ts";
-
-/** A connected pair (a, b) over loopback through the given transport. */
-async function pair(t: Transport): Promise<[Conn, Conn, () => void]> {
-  const listener = await t.listen({ transport: "tcp", hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as { port: number }).port;
-  const [a, b] = await Promise.all([t.connect("127.0.0.1", port), listener.accept()]);
-  return [a, b!, () => listener.close()];
-}
-
-async function readAll(conn: Conn): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  while (true) {
-    const chunk = await conn.read();
-    if (chunk === null) break;
-    parts.push(chunk.slice());
-  }
-  return concat(parts);
-}
-
-function pattern(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 // Under `bun test` (tests/bun_unit_test.ts): Bun's native sockets and node:net.
 const transports: [string, Transport][] = "Bun" in globalThis

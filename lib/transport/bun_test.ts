@@ -4,9 +4,9 @@
  */
 
 import assert from "node:assert/strict";
-import { concat } from "../util/bytes.ts";
 import { bunTransport } from "./bun.ts";
 import type { Conn } from "./types.ts";
+import { pair as pairOver, pattern, readAll } from "./test_support.ts";
 
 const isBun = "Bun" in globalThis;
 
@@ -19,32 +19,7 @@ function bunTest(name: string, fn: () => Promise<void>): void {
     });}
 }
 
-async function pair(): Promise<[Conn, Conn, () => void]> {
-  const listener = await bunTransport.listen({ transport: "tcp", hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as { port: number }).port;
-  const [a, b] = await Promise.all([bunTransport.connect("127.0.0.1", port), listener.accept()]);
-  return [a, b!, () => listener.close()];
-}
-
-async function readAll(conn: Conn): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  while (true) {
-    const chunk = await conn.read();
-    if (chunk === null) break;
-    parts.push(chunk);
-  }
-  return concat(parts);
-}
-
-function pattern(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
+const pair = (): Promise<[Conn, Conn, () => void]> => pairOver(bunTransport);
 
 function rssMB(): number {
   return (globalThis as unknown as { process: { memoryUsage(): { rss: number } } }).process.memoryUsage()

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { relay } from "../relay/relay.ts";
 import { type DenoConn, denoTransport } from "./deno.ts";
 import { relaySizing } from "./read_buffer.ts";
-import type { Conn } from "./types.ts";
+import { readExactly } from "./test_support.ts";
 
 /** A connected pair (a, b) over loopback: `a` connected with `sizing`, `b` accepted. */
 async function pair(sizing = relaySizing(4096)): Promise<[DenoConn, DenoConn, () => void]> {
@@ -10,15 +10,6 @@ async function pair(sizing = relaySizing(4096)): Promise<[DenoConn, DenoConn, ()
   const port = (listener.addr as { port: number }).port;
   const [a, b] = await Promise.all([denoTransport.connect("127.0.0.1", port, sizing), listener.accept()]);
   return [a as DenoConn, b as DenoConn, () => listener.close()];
-}
-
-async function readExactly(conn: Conn, n: number): Promise<void> {
-  let got = 0;
-  while (got < n) {
-    const chunk = await conn.read();
-    if (chunk === null) throw new Error(`EOF after ${got} of ${n} bytes`);
-    got += chunk.length;
-  }
 }
 
 /** Records the read buffer size each read of `conn` used. */

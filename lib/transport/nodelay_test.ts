@@ -2,16 +2,8 @@ import assert from "node:assert/strict";
 import { bunTransport } from "./bun.ts";
 import { denoTransport } from "./deno.ts";
 import { nodeNetTransport } from "./node_net.ts";
-import type { Conn, Transport } from "./types.ts";
-
-async function readExactly(conn: Conn, n: number): Promise<void> {
-  let got = 0;
-  while (got < n) {
-    const chunk = await conn.read();
-    if (chunk === null) throw new Error(`EOF after ${got} of ${n} bytes`);
-    got += chunk.length;
-  }
-}
+import type { Transport } from "./types.ts";
+import { readExactly } from "./test_support.ts";
 
 // Under `bun test` (tests/bun_unit_test.ts) only Bun's transport exists.
 const transports: [string, Transport][] = "Bun" in globalThis
