@@ -11,7 +11,7 @@
  * @module
  */
 
-import { isIPv4, isIPv6 } from "node:net";
+import { ipBytes } from "../util/ip.ts";
 
 /** What a rule does when it matches. */
 export type AccessAction = "allow" | "deny";
@@ -40,7 +40,7 @@ export function parseAccessRule(action: AccessAction, text: string): ParsedRule 
   if (raw === "unix:") return { ok: true, rule: { action, raw, match: { kind: "unix" } } };
   const slash = raw.indexOf("/");
   const ip = slash < 0 ? raw : raw.slice(0, slash);
-  const bytes = ipToBytes(ip);
+  const bytes = ipBytes(ip);
   if (bytes === null) {
     return { ok: false, error: `invalid address "${raw}" (expected an IP, a CIDR, "all" or "unix:")` };
   }
@@ -67,7 +67,7 @@ export function matchAccess(rules: readonly AccessRule[], address: AccessAddress
   if (rules.length === 0) return null;
   let bytes: number[] | null = null;
   if (address.transport === "tcp") {
-    bytes = ipToBytes(address.ip);
+    bytes = ipBytes(address.ip);
     // IPv4-mapped IPv6 is checked against the IPv4 rules (nginx does the same).
     if (bytes?.length === 16 && isV4Mapped(bytes)) bytes = bytes.slice(12);
   }
@@ -104,34 +104,5 @@ function isV4Mapped(bytes: readonly number[]): boolean {
   return bytes[10] === 0xff && bytes[11] === 0xff;
 }
 
-/** An IPv4 (4 bytes) or IPv6 (16 bytes, zone ids dropped) literal as bytes, else null. */
-export function ipToBytes(ip: string): number[] | null {
-  if (isIPv4(ip)) return ip.split(".").map(Number);
-  const bare = ip.startsWith("[") && ip.endsWith("]") ? ip.slice(1, -1) : ip;
-  const noZone = bare.replace(/%.*$/, "");
-  if (!isIPv6(noZone)) return null;
-  let text = noZone;
-  const tail: number[] = [];
-  const v4 = /:(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    tail.push(...v4[1].split(".").map(Number));
-    text = text.slice(0, v4.index + 1) + "0:0";
-  }
-  const double = text.indexOf("::");
-  const groups = (s: string) => (s === "" ? [] : s.split(":"));
-  let all: string[];
-  if (double >= 0) {
-    const head = groups(text.slice(0, double));
-    const rest = groups(text.slice(double + 2));
-    all = [...head, ...Array(8 - head.length - rest.length).fill("0"), ...rest];
-  } else {
-    all = groups(text);
-  }
-  if (all.length !== 8) return null;
-  const bytes = all.flatMap((g) => {
-    const n = parseInt(g, 16);
-    return [n >> 8, n & 255];
-  });
-  if (tail.length) bytes.splice(12, 4, ...tail);
-  return bytes;
-}
+/** Kept for callers of this module; the parser lives in lib/util/ip.ts. */
+export { ipBytes as ipToBytes };

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ipBytes } from "../util/ip.ts";
 import { isIPv4, isIPv6 } from "node:net";
 import type { Parsed } from "./values.ts";
 
@@ -107,30 +108,6 @@ export function checkResolverAddress(text: string): string | null {
     return null;
   }
   return `invalid address "${text}"`;
-}
-
-/** An IP literal as 4 or 16 bytes, for CIDR checks. */
-export function ipBytes(ip: string): number[] | null {
-  if (isIPv4(ip)) return ip.split(".").map(Number);
-  if (!isIPv6(ip)) return null;
-  let text = ip;
-  const tail: number[] = [];
-  const v4 = /:(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    tail.push(...v4[1].split(".").map(Number));
-    text = text.slice(0, v4.index + 1) + "0:0";
-  }
-  const [head, rest] = text.includes("::") ? text.split("::") : [text, undefined];
-  const groups = (s: string | undefined) => (s ? s.split(":").filter((g) => g !== "") : []);
-  const h = groups(head);
-  const r = groups(rest);
-  const all = rest === undefined ? h : [...h, ...Array(8 - h.length - r.length).fill("0"), ...r];
-  const bytes = all.flatMap((g) => {
-    const n = parseInt(g, 16);
-    return [n >> 8, n & 255];
-  });
-  if (tail.length) bytes.splice(12, 4, ...tail);
-  return bytes.length === 16 ? bytes : null;
 }
 
 /**

@@ -12,6 +12,7 @@ import { formatAddress } from "../transport/address.ts";
 import type { Address, Conn } from "../transport/types.ts";
 import { parseProxyHeader, PROXY_HEADER_LIMIT } from "./parser.ts";
 import { ipToBytes, isTrusted, type RealIpTrust } from "./trust.ts";
+import { unmapIPv4 } from "../util/ip.ts";
 
 /** How reading the header ended. */
 export type ProxyAcceptResult =
@@ -62,7 +63,7 @@ export async function acceptProxyHeader(conn: Conn, trust: RealIpTrust): Promise
       dstPort: a.dstPort,
     };
     // realip: only a parseable IP source replaces the client (spec §2.2).
-    const src = ipToBytes(a.srcAddr) ? a.srcAddr.replace(/^::ffff:(?=\d+\.)/i, "") : null;
+    const src = ipToBytes(a.srcAddr) ? unmapIPv4(a.srcAddr) : null;
     if (src !== null) conn.remoteAddr = { transport: "tcp", hostname: src, port: a.srcPort };
     return { ok: true, info, peer };
   }

@@ -7,8 +7,8 @@
  */
 
 import { lookup } from "node:dns/promises";
-import { isIPv4, isIPv6 } from "node:net";
 import type { Address } from "../transport/types.ts";
+import { ipBytes, unmapIPv4 } from "../util/ip.ts";
 
 /** One trusted network. */
 interface Network {
@@ -24,28 +24,7 @@ export interface RealIpTrust {
 
 /** IP text → bytes (4 or 16), IPv4-mapped IPv6 as IPv4; null when not an IP. */
 export function ipToBytes(ip: string): number[] | null {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped) ip = mapped[1];
-  if (isIPv4(ip)) return ip.split(".").map(Number);
-  if (!isIPv6(ip)) return null;
-  let text = ip.replace(/%.*$/, "");
-  const tail: number[] = [];
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    tail.push(...dotted[1].split(".").map(Number));
-    text = text.slice(0, -dotted[1].length) + "0:0";
-  }
-  const [head, rest] = text.includes("::") ? text.split("::") : [text, undefined];
-  const words = (s: string) => (s === "" ? [] : s.split(":").map((w) => parseInt(w, 16)));
-  const left = words(head);
-  const right = rest === undefined ? [] : words(rest);
-  const all = rest === undefined
-    ? left
-    : [...left, ...new Array(8 - left.length - right.length).fill(0), ...right];
-  const out: number[] = [];
-  for (const w of all) out.push(w >> 8, w & 0xff);
-  if (dotted) out.splice(12, 4, ...tail);
-  return out;
+  return ipBytes(unmapIPv4(ip));
 }
 
 function network(ip: string, prefix?: number): Network | null {

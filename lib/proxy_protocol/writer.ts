@@ -10,6 +10,7 @@
 
 import { isIPv4, isIPv6 } from "node:net";
 import { V2_SIGNATURE } from "./parser.ts";
+import { ipBytes, unmapIPv4 } from "../util/ip.ts";
 
 /** The two endpoints; `null` addresses stand for non-IP clients (UNIX sockets). */
 export interface ProxyEndpoints {
@@ -42,38 +43,11 @@ export function proxyV1(ep: ProxyEndpoints): Uint8Array {
   return enc.encode(`PROXY ${family} ${srcAddr} ${dstAddr} ${ep.srcPort} ${ep.dstPort}\r\n`);
 }
 
-function ipv4Bytes(ip: string): number[] {
-  return ip.split(".").map(Number);
-}
-
-function ipv6Bytes(ip: string): number[] {
-  let text = ip;
-  const tail: number[] = [];
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const b = ipv4Bytes(dotted[1]);
-    tail.push(...b);
-    text = text.slice(0, -dotted[1].length) + "0:0";
-  }
-  const [head, rest] = text.includes("::") ? text.split("::") : [text, undefined];
-  const words = (s: string) => (s === "" ? [] : s.split(":").map((w) => parseInt(w, 16)));
-  const left = words(head);
-  const right = rest === undefined ? [] : words(rest);
-  const all = rest === undefined
-    ? left
-    : [...left, ...new Array(8 - left.length - right.length).fill(0), ...right];
-  const out: number[] = [];
-  for (const w of all) out.push(w >> 8, w & 0xff);
-  if (dotted) out.splice(12, 4, ...tail);
-  return out;
-}
-
 /** An IPv4 address, or the IPv4 inside an IPv4-mapped IPv6 address; else null. */
 function asIPv4(ip: string | null): string | null {
   if (!ip) return null;
-  if (isIPv4(ip)) return ip;
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  return m ? m[1] : null;
+  const v4 = unmapIPv4(ip);
+  return isIPv4(v4) ? v4 : null;
 }
 
 function tlv(type: number, value: Uint8Array): number[] {
@@ -106,11 +80,11 @@ export function proxyV2(ep: ProxyEndpoints, tls?: ProxyTlsFacts): Uint8Array {
     command = 0x20; // LOCAL: the receiver uses the real connection endpoints
     family = 0x00;
   } else if (src4 && dst4) {
-    body.push(...ipv4Bytes(src4), ...ipv4Bytes(dst4));
+    body.push(...ipBytes(src4)!, ...ipBytes(dst4)!);
     body.push(ep.srcPort >> 8, ep.srcPort & 0xff, ep.dstPort >> 8, ep.dstPort & 0xff);
   } else {
     family = 0x21; // INET6, STREAM
-    const six = (a: string) => (isIPv4(a) ? ipv6Bytes(`::ffff:${a}`) : ipv6Bytes(a));
+    const six = (a: string) => ipBytes(isIPv4(a) ? `::ffff:${a}` : a)!;
     body.push(...six(ep.srcAddr!), ...six(ep.dstAddr!));
     body.push(ep.srcPort >> 8, ep.srcPort & 0xff, ep.dstPort >> 8, ep.dstPort & 0xff);
   }

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { ipBytes } from "../config/addr.ts";
+import { ipBytes } from "../util/ip.ts";
 import { type DnsRecord, DnsType, Rcode, sameName } from "./dns_message.ts";
 
 /** No host name: the lookup said the name does not exist or does not match. */
