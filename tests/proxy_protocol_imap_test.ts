@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import { type AuthService, startAuthService } from "./lab/auth_service.ts";
 import { removeTestPki, type TestPki, testPki } from "./lab/certs.ts";
 import { type Dovecot, startDovecot } from "./lab/dovecot.ts";
-import { freePort } from "./lab/ports.ts";
+import { freePorts } from "./lab/ports.ts";
 import { startProxy } from "./helpers/proxy_process.ts";
 import { RUNTIMES } from "./helpers/runtimes.ts";
 import { TlsTestClient, waitForLog } from "./helpers/tls_client.ts";
@@ -71,12 +71,7 @@ for (const runtime of RUNTIMES) {
     sanitizeResources: false,
     async fn(t) {
       const { dovecot, authHaproxy, authPlain, pki } = await lab();
-      const [pp, ppTls, untrusted, idPort] = await Promise.all([
-        freePort(),
-        freePort(),
-        freePort(),
-        freePort(),
-      ]);
+      const [pp, ppTls, untrusted, idPort] = await freePorts(4);
       const proxy = await startProxy(
         runtime,
         `

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { type AuthService, startAuthService } from "./lab/auth_service.ts";
 import { removeTestPki, type TestPki, testPki } from "./lab/certs.ts";
 import { type Dovecot, startDovecot } from "./lab/dovecot.ts";
-import { freePort } from "./lab/ports.ts";
+import { freePort, freePorts } from "./lab/ports.ts";
 import { startProxy } from "./helpers/proxy_process.ts";
 import { runCommand, RUNTIMES } from "./helpers/runtimes.ts";
 import { TlsTestClient } from "./helpers/tls_client.ts";
@@ -45,13 +45,7 @@ for (const runtime of RUNTIMES) {
     sanitizeResources: false,
     async fn(t) {
       const { auth, pki } = await lab();
-      const [implicit, starttlsOn, starttlsOnly, strict, slow] = await Promise.all([
-        freePort(),
-        freePort(),
-        freePort(),
-        freePort(),
-        freePort(),
-      ]);
+      const [implicit, starttlsOn, starttlsOnly, strict, slow] = await freePorts(5);
       const proxy = await startProxy(
         runtime,
         `

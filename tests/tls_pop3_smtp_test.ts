@@ -11,7 +11,7 @@ import { type AuthService, startAuthService } from "./lab/auth_service.ts";
 import { removeTestPki, type TestPki, testPki } from "./lab/certs.ts";
 import { type Dovecot, startDovecot } from "./lab/dovecot.ts";
 import { type Postfix, startPostfix } from "./lab/postfix.ts";
-import { freePort } from "./lab/ports.ts";
+import { freePorts } from "./lab/ports.ts";
 import { startProxy } from "./helpers/proxy_process.ts";
 import { RUNTIMES } from "./helpers/runtimes.ts";
 import { TlsTestClient } from "./helpers/tls_client.ts";
@@ -51,12 +51,7 @@ for (const runtime of RUNTIMES) {
     sanitizeResources: false,
     async fn(t) {
       const { postfix, auth, pki } = await lab();
-      const [pop3s, pop3Stls, smtps, submission] = await Promise.all([
-        freePort(),
-        freePort(),
-        freePort(),
-        freePort(),
-      ]);
+      const [pop3s, pop3Stls, smtps, submission] = await freePorts(4);
       const proxy = await startProxy(
         runtime,
         `

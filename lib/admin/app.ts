@@ -26,7 +26,7 @@ import {
   readStrings,
 } from "./fleet_merge.ts";
 import { openApiDocument } from "./openapi.ts";
-import { filterQuery, sessionFilter, type SessionView, sessionView, splitQualifiedId } from "./sessions.ts";
+import { filterQuery, sessionFilter, type SessionView, sessionView, sessionWorker } from "./sessions.ts";
 import { pageModel, type StatusJson, statusJson, statusModel, type StatusSource } from "./status_model.ts";
 import { renderStatusPage } from "./status_page.tsx";
 
@@ -145,7 +145,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
     if (copies.length === 0) return c.json({ killed });
     const unreachable: number[] = [];
     for (const a of await askWorkers(copies, "DELETE", `/sessions${filterQuery(query)}`)) {
-      if (a.status === 200) killed.push(...readKilled(a.body, a.worker));
+      if (a.status === 200) killed.push(...readKilled(a.body));
       else unreachable.push(a.worker);
     }
     return c.json(unreachable.length > 0 ? { killed, unreachable_workers: unreachable } : { killed });
@@ -153,31 +153,31 @@ export function createAdminApp(deps: AdminDeps): Hono {
 
   app.get("/sessions/:id", async (c) => {
     const id = c.req.param("id");
-    // A copy's own admin endpoint (no workers behind it) holds its sessions, prefix or not.
-    const where = deps.workers ? splitQualifiedId(id) : { worker: 0, id };
-    if (where.worker === 0) {
+    // A copy's own admin endpoint (no workers behind it) holds all the sessions it is asked for.
+    const worker = deps.workers ? sessionWorker(id) : 0;
+    if (worker === 0) {
       const info = deps.registry.list().find((s) => s.id === id);
       if (info) return c.json(sessionView(info));
       return c.json({ error: "not_found", message: `no session ${id}` }, 404);
     }
-    const answer = await askHolder(where.worker, "GET", where.id);
-    const session = answer?.status === 200 ? readSession(answer.body, where.worker) : null;
+    const answer = await askHolder(worker, "GET", id);
+    const session = answer?.status === 200 ? readSession(answer.body, worker) : null;
     if (session) return c.json(session);
-    if (answer && answer.status === null) return workerDown(c, where.worker);
+    if (answer && answer.status === null) return workerDown(c, worker);
     return c.json({ error: "not_found", message: `no session ${id}` }, 404);
   });
 
   app.delete("/sessions/:id", async (c) => {
     const id = c.req.param("id");
-    // A copy's own admin endpoint (no workers behind it) holds its sessions, prefix or not.
-    const where = deps.workers ? splitQualifiedId(id) : { worker: 0, id };
-    if (where.worker === 0) {
+    // A copy's own admin endpoint (no workers behind it) holds all the sessions it is asked for.
+    const worker = deps.workers ? sessionWorker(id) : 0;
+    if (worker === 0) {
       if (deps.registry.kill(id)) return c.json({ killed: [id] });
       return c.json({ error: "not_found", message: `no session ${id}` }, 404);
     }
-    const answer = await askHolder(where.worker, "DELETE", where.id);
+    const answer = await askHolder(worker, "DELETE", id);
     if (answer?.status === 200) return c.json({ killed: [id] });
-    if (answer && answer.status === null) return workerDown(c, where.worker);
+    if (answer && answer.status === null) return workerDown(c, worker);
     return c.json({ error: "not_found", message: `no session ${id}` }, 404);
   });
 

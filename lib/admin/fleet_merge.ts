@@ -8,7 +8,6 @@
  */
 
 import type { SessionView } from "./sessions.ts";
-import { qualifiedId } from "./sessions.ts";
 import { emptyBackendHealth, type StatusJson, type WorkerEntry } from "./status_model.ts";
 
 /** What one copy answered to one request. */
@@ -49,13 +48,13 @@ function strings(v: unknown): string[] {
   return list(v).filter((s): s is string => typeof s === "string");
 }
 
-/** A copy's session as the supervisor lists it (qualified id, its worker index); null if unusable. */
+/** A copy's session as the supervisor lists it (with its worker index); null if unusable. */
 export function readSession(v: unknown, worker: number): SessionView | null {
   const s = obj(v);
   if (typeof s.id !== "string" || s.id === "") return null;
   const bytes = obj(s.bytes);
   return {
-    id: qualifiedId(worker, s.id),
+    id: s.id,
     worker,
     protocol: str(s.protocol),
     server: num(s.server),
@@ -76,9 +75,9 @@ export function readSessions(body: unknown, worker: number): SessionView[] {
   return list(obj(body).sessions).map((s) => readSession(s, worker)).filter((s) => s !== null);
 }
 
-/** A copy's session ids of a `{killed: [...]}` reply, qualified. */
-export function readKilled(body: unknown, worker: number): string[] {
-  return strings(obj(body).killed).map((id) => qualifiedId(worker, id));
+/** A copy's session ids of a `{killed: [...]}` reply. */
+export function readKilled(body: unknown): string[] {
+  return strings(obj(body).killed);
 }
 
 /** Every session, oldest first (ISO start times sort as strings; ties keep worker order). */

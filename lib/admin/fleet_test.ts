@@ -237,8 +237,8 @@ Deno.test("fleet: garbage from a copy is ignored or reported as down, never a cr
     {
       status: 200,
       text: JSON.stringify({
-        sessions: [null, { id: 5 }, { id: "" }, { id: "ok", bytes: "x", user: 3, server: "0" }],
-        killed: [1, "k"],
+        sessions: [null, { id: 5 }, { id: "" }, { id: "w4-ok", bytes: "x", user: 3, server: "0" }],
+        killed: [1, "w4-k"],
         flushed: "9",
       }),
     },

@@ -23,8 +23,7 @@ const session: Json = {
       type: "string",
       description:
         "Session id, unique over all worker processes; the same id appears as `session` in every " +
-        "log line. Sessions of worker copies (worker_processes > 1) are `w<worker>-<id>`, where <id> is the " +
-        "one in that worker's log lines.",
+        "log line. Worker copies (worker_processes > 1) name their sessions `w<worker>-…`.",
     },
     worker: {
       type: "integer",

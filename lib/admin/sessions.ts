@@ -75,16 +75,11 @@ export function sessionFilter(
 }
 
 /**
- * A copy's session ids carry its index (`w<index>-…`, set by the copy itself so that its log
- * lines show the same id); the supervisor's own are plain. An id without the prefix from a
- * copy (an older build) gets it here, so ids stay unique in the merged view.
+ * Which worker process holds a session: a copy names its sessions `w<index>-…` (set by the
+ * copy itself, lib/session/registry.ts, so its log lines show the same id); the
+ * supervisor's own ids are plain (0).
  */
-export function qualifiedId(worker: number, id: string): string {
-  return worker === 0 || id.startsWith(`w${worker}-`) ? id : `w${worker}-${id}`;
-}
-
-/** Which worker holds a session id from {@link qualifiedId}, and the id as that worker knows it. */
-export function splitQualifiedId(id: string): { worker: number; id: string } {
-  const m = /^w([1-9]\d{0,3})-(.+)$/.exec(id);
-  return m ? { worker: Number(m[1]), id } : { worker: 0, id };
+export function sessionWorker(id: string): number {
+  const m = /^w([1-9]\d{0,3})-./.exec(id);
+  return m ? Number(m[1]) : 0;
 }

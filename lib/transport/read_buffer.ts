@@ -24,9 +24,9 @@ export const IDLE_READ = 1024;
 
 /**
  * The bulk ceiling: relayed reads grow to at least this, whatever the configured buffer
- * (`proxy_buffer`, `*_client_buffer`) says. Bun's `node:net` reads up to 64 KiB on its
- * own; at nginx's 4 KiB default every 4 KiB cost Deno one read op and one write op
- * (docs/benchmarks.md, "Relay with 4 KiB buffers on Deno").
+ * (`proxy_buffer`, `*_client_buffer`) says: at nginx's 4 KiB default every 4 KiB cost Deno
+ * one read op and one write op (2.1–3.2 CPU s/GB against 0.55 now, docs/benchmarks.md).
+ * Bun's sockets size their own reads and do not use this class.
  */
 export const BULK_READ = 65536;
 

@@ -28,6 +28,11 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** `n` distinct free ports. */
+export function freePorts(n: number): Promise<number[]> {
+  return Promise.all(Array.from({ length: n }, () => freePort()));
+}
+
 /** Tries one TCP connect to 127.0.0.1:`port`; resolves true when it was accepted (then closes it). */
 export function canConnect(port: number, host = "127.0.0.1"): Promise<boolean> {
   return new Promise((resolve) => {
