@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { MailProtocol } from "../auth/types.ts";
+import type { MailProtocol } from "../types.ts";
 import type { LimitRefusal } from "./limits.ts";
 
 /** Why a connection is refused before its greeting. */

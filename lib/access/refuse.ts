@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { MailProtocol } from "../auth/types.ts";
+import type { MailProtocol } from "../types.ts";
 import type { Conn } from "../transport/types.ts";
 import { refusalLine, type RefusalReason } from "./refusal.ts";
 

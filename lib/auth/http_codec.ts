@@ -6,7 +6,8 @@
  */
 
 import { isIPv6 } from "node:net";
-import type { AuthRequest, AuthResult, MailProtocol } from "./types.ts";
+import type { AuthRequest, AuthResult } from "./types.ts";
+import type { MailProtocol } from "../types.ts";
 import type { AuthHttpUrl } from "../config/types.ts";
 import { fromBinary, toBinary, utf8 } from "../util/bytes.ts";
 

@@ -7,7 +7,8 @@ import {
   requestHasPassword,
 } from "./http_codec.ts";
 import type { ParsedReply, ReplyError } from "./http_codec.ts";
-import type { AuthRequest, MailProtocol } from "./types.ts";
+import type { AuthRequest } from "./types.ts";
+import type { MailProtocol } from "../types.ts";
 import type { AuthHttpUrl } from "../config/types.ts";
 import { toBinary, utf8 } from "../util/bytes.ts";
 

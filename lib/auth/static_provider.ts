@@ -4,7 +4,8 @@
  * @module
  */
 
-import type { AuthProvider, AuthRequest, AuthResult, MailProtocol } from "./types.ts";
+import type { AuthProvider, AuthRequest, AuthResult } from "./types.ts";
+import type { MailProtocol } from "../types.ts";
 import type { StaticAuthConfig, StaticUser } from "../config/types.ts";
 import { hashPassword, verifyPassword } from "./password_hash.ts";
 import type { VerifyCache } from "./password_hash.ts";

@@ -5,11 +5,7 @@
  * @module
  */
 
-/** Mail protocols mailproxy speaks. */
-export type MailProtocol = "imap" | "pop3" | "smtp";
-
-/** The Auth-Method values of the nginx auth_http protocol. */
-export type AuthMethod = "plain" | "apop" | "cram-md5" | "external" | "none";
+import type { AuthMethod, MailProtocol } from "../types.ts";
 
 /** TLS facts about the client connection (Auth-SSL-* headers, spec §3.1). */
 export interface ClientTlsInfo {

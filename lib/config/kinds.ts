@@ -7,7 +7,7 @@
 
 import { isAbsolute, resolve } from "node:path";
 import { isPasswordHash } from "../auth/password_hash.ts";
-import type { MailProtocol } from "../auth/types.ts";
+import type { MailProtocol } from "../types.ts";
 import type { KeySpec, ValueKind } from "./schema.ts";
 import type { HostPort } from "./addr.ts";
 import { checkRealIpEntry, checkResolverAddress, parseBackend } from "./addr.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { MailProtocol } from "../auth/types.ts";
+import type { MailProtocol } from "../types.ts";
 import { defaultOf } from "./defaults.ts";
 import type { KeyPath } from "./locate.ts";
 import type { Reporter } from "./report.ts";

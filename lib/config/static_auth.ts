@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { MailProtocol } from "../auth/types.ts";
+import type { MailProtocol } from "../types.ts";
 import type { HostPort } from "./addr.ts";
 import { defaultOf } from "./defaults.ts";
 import type { Reporter } from "./report.ts";

@@ -7,7 +7,7 @@
  */
 
 import type { AccessRule } from "../access/rules.ts";
-import type { MailProtocol } from "../auth/types.ts";
+import type { MailProtocol } from "../types.ts";
 
 /** One `listen` entry (spec §1.3). */
 export interface ListenSpec {

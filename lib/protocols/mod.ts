@@ -12,7 +12,6 @@ import { Pop3Frontend } from "./pop3/frontend.ts";
 export type {
   BackendLogin,
   BackendStep,
-  Credentials,
   Frontend,
   FrontendContext,
   FrontendStep,

@@ -8,18 +8,8 @@
  * @module
  */
 
-import type { AuthFail, AuthMethod, AuthOk } from "../auth/types.ts";
-
-/** Credentials gathered by a front end. Strings are binary strings (one char per byte). */
-export interface Credentials {
-  method: AuthMethod;
-  user: string;
-  pass: string;
-  /** Salt shown to the client (apop / cram-md5), without CRLF. */
-  salt?: string;
-  /** SMTP `none`: HELO argument, MAIL and RCPT lines. */
-  smtp?: { helo: string; from: string; to: string };
-}
+import type { AuthFail, AuthOk } from "../auth/types.ts";
+import type { Credentials } from "../types.ts";
 
 /** What the driver must do next for the client side. */
 export type FrontendStep =

@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { Credentials } from "../protocols/types.ts";
+import type { Credentials } from "../types.ts";
 import { decodeBase64Lenient, encodeBase64 } from "./base64.ts";
 import { isUnsafeCredential } from "./safe_credentials.ts";
 

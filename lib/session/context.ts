@@ -7,7 +7,7 @@ import type { ConnectionLimits } from "../access/limits.ts";
 import type { AuthOk, AuthProvider, ProxyProtocolInfo } from "../auth/types.ts";
 import type { getLogger } from "../log/mod.ts";
 import type { MailproxyMetrics } from "../metrics/mailproxy_metrics.ts";
-import type { Credentials } from "../protocols/types.ts";
+import type { Credentials } from "../types.ts";
 import type { RealIpTrust } from "../proxy_protocol/mod.ts";
 import type { ClientTls, ServerTls } from "../tls/mod.ts";
 import type { Transport } from "../transport/types.ts";

@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { MailProtocol } from "../auth/types.ts";
+import type { MailProtocol } from "../types.ts";
 import type { Conn } from "../transport/types.ts";
 
 /** Abort reason used when the process shuts down (the registry's killAll). */

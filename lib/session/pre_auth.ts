@@ -5,7 +5,8 @@
 
 import type { AuthRequest, AuthResult } from "../auth/types.ts";
 import type { ServerConfig } from "../config/types.ts";
-import type { Credentials, Frontend } from "../protocols/types.ts";
+import type { Frontend } from "../protocols/types.ts";
+import type { Credentials } from "../types.ts";
 import { addressIp, addressPort, formatHostPort } from "../transport/address.ts";
 import type { Conn } from "../transport/types.ts";
 import { binaryForDisplay } from "../util/bytes.ts";

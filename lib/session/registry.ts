@@ -3,7 +3,7 @@
  * @module
  */
 
-import type { MailProtocol } from "../auth/types.ts";
+import type { MailProtocol } from "../types.ts";
 
 /** One session as the admin API shows it. */
 export interface SessionInfo {

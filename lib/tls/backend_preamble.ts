@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { MailProtocol } from "../auth/types.ts";
+import type { MailProtocol } from "../types.ts";
 
 /** What the driver does next. */
 export type PreambleStep =

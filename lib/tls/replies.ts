@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { MailProtocol } from "../auth/types.ts";
+import type { MailProtocol } from "../types.ts";
 
 const LINES: Record<MailProtocol, { error: string; missing: string }> = {
   pop3: { error: "-ERR SSL certificate error\r\n", missing: "-ERR No required SSL certificate\r\n" },

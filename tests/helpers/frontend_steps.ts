@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { Credentials, Frontend, FrontendStep } from "../../lib/protocols/types.ts";
+import type { Frontend, FrontendStep } from "../../lib/protocols/types.ts";
+import type { Credentials } from "../../lib/types.ts";
 import { fromBinary, toBinary } from "../../lib/util/bytes.ts";
 
 /** One recorded step; `data` is the bytes as a binary string. */

@@ -17,7 +17,8 @@ import type { AuthOk } from "../../auth/types.ts";
 import type { ServerConfig } from "../../config/types.ts";
 import { fromBinary, toBinary } from "../../util/bytes.ts";
 import { BackendReplies, startsWithText } from "../common/backend_replies.ts";
-import type { BackendLogin, BackendStep, Credentials } from "../types.ts";
+import type { BackendLogin, BackendStep } from "../types.ts";
+import type { Credentials } from "../../types.ts";
 
 const INTERNAL_ERROR = "* BAD internal server error\r\n";
 /** RFC 7888: LITERAL- allows non-synchronising literals up to this many bytes. */

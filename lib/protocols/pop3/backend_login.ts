@@ -19,7 +19,8 @@ import type { ServerConfig } from "../../config/types.ts";
 import { isUnsafeCredential } from "../../sasl/safe_credentials.ts";
 import { fromBinary } from "../../util/bytes.ts";
 import { BackendReplies, startsWithText } from "../common/backend_replies.ts";
-import type { BackendLogin, BackendStep, Credentials } from "../types.ts";
+import type { BackendLogin, BackendStep } from "../types.ts";
+import type { Credentials } from "../../types.ts";
 
 const INTERNAL_ERROR = "-ERR internal server error\r\n";
 

@@ -3,7 +3,8 @@ import { testServerConfig } from "../../../tests/helpers/server_config.ts";
 import type { AuthOk } from "../../auth/types.ts";
 import type { ServerConfig } from "../../config/types.ts";
 import { fromBinary, toBinary } from "../../util/bytes.ts";
-import type { BackendStep, Credentials } from "../types.ts";
+import type { BackendStep } from "../types.ts";
+import type { Credentials } from "../../types.ts";
 import { Pop3BackendLogin } from "./backend_login.ts";
 
 const OK: AuthOk = { status: "ok", server: "127.0.0.1", port: 110 };

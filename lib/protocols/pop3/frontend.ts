@@ -27,7 +27,8 @@ import {
   ErrorCounter,
   saslPolicy,
 } from "../common/pre_auth.ts";
-import type { BackendLogin, Credentials, Frontend, FrontendContext, FrontendStep } from "../types.ts";
+import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
+import type { Credentials } from "../../types.ts";
 import { Pop3BackendLogin } from "./backend_login.ts";
 import { pop3AuthMethodsReply, pop3CapaReply } from "./capabilities.ts";
 import { Pop3CommandParser, type Pop3Verb } from "./parser.ts";

@@ -21,7 +21,8 @@ import type { ServerConfig } from "../../config/types.ts";
 import { encodeBase64 } from "../../sasl/base64.ts";
 import { fromBinary } from "../../util/bytes.ts";
 import { BackendReplies, startsWithText } from "../common/backend_replies.ts";
-import type { BackendLogin, BackendStep, Credentials } from "../types.ts";
+import type { BackendLogin, BackendStep } from "../types.ts";
+import type { Credentials } from "../../types.ts";
 import { xclientLine } from "./xclient.ts";
 
 /** The internal-error line of SMTP (spec §4.0.1). */

@@ -4,7 +4,8 @@ import type { AuthOk } from "../../auth/types.ts";
 import type { ServerConfig } from "../../config/types.ts";
 import { encodeBase64 } from "../../sasl/base64.ts";
 import { fromBinary, toBinary } from "../../util/bytes.ts";
-import type { BackendStep, Credentials } from "../types.ts";
+import type { BackendStep } from "../types.ts";
+import type { Credentials } from "../../types.ts";
 import { SmtpBackendLogin, type SmtpSessionFacts } from "./backend_login.ts";
 import { xclientLine, xtext } from "./xclient.ts";
 

@@ -25,14 +25,8 @@ import {
   ErrorCounter,
   saslPolicy,
 } from "../common/pre_auth.ts";
-import type {
-  BackendLogin,
-  Credentials,
-  Frontend,
-  FrontendContext,
-  FrontendStep,
-  PreGreeting,
-} from "../types.ts";
+import type { BackendLogin, Frontend, FrontendContext, FrontendStep, PreGreeting } from "../types.ts";
+import type { Credentials } from "../../types.ts";
 import { SMTP_INTERNAL_ERROR, SmtpBackendLogin } from "./backend_login.ts";
 import { smtpEhloReply, smtpGreeting } from "./capabilities.ts";
 import { SmtpCommandParser, type SmtpVerb } from "./parser.ts";

@@ -1,0 +1,24 @@
+/**
+ * The ground-floor vocabulary of mailproxy: the words every layer shares (which protocol,
+ * which auth method, what a client logged in with). This module imports nothing, so any
+ * folder may import it without an arrow running upward in the layering
+ * (docs/architecture.md).
+ * @module
+ */
+
+/** Mail protocols mailproxy speaks. */
+export type MailProtocol = "imap" | "pop3" | "smtp";
+
+/** The Auth-Method values of the nginx auth_http protocol. */
+export type AuthMethod = "plain" | "apop" | "cram-md5" | "external" | "none";
+
+/** Credentials gathered by a front end. Strings are binary strings (one char per byte). */
+export interface Credentials {
+  method: AuthMethod;
+  user: string;
+  pass: string;
+  /** Salt shown to the client (apop / cram-md5), without CRLF. */
+  salt?: string;
+  /** SMTP `none`: HELO argument, MAIL and RCPT lines. */
+  smtp?: { helo: string; from: string; to: string };
+}
