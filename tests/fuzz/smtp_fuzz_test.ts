@@ -1,25 +1,17 @@
 /**
  * Property tests of the SMTP machines on hostile input: the command parser, the front end
  * driven like the session driver does, and the backend dialogue. Same support and run count
- * as tests/fuzz/ (FUZZ_RUNS).
+ * as the rest of tests/fuzz/ (FUZZ_RUNS; `deno task fuzz` runs 100 000 cases).
  */
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { SmtpBackendLogin } from "../lib/protocols/smtp/backend_login.ts";
-import { SmtpFrontend } from "../lib/protocols/smtp/frontend.ts";
-import { SmtpCommandParser, type SmtpParseEvent } from "../lib/protocols/smtp/parser.ts";
-import type { FrontendStep } from "../lib/protocols/types.ts";
-import { testServerConfig } from "./helpers/server_config.ts";
-import {
-  bin,
-  bytesOf,
-  check,
-  chunked,
-  hasLineBreakOrNul,
-  replyLines,
-  tokenStream,
-} from "./fuzz/fuzz_support.ts";
+import { SmtpBackendLogin } from "../../lib/protocols/smtp/backend_login.ts";
+import { SmtpFrontend } from "../../lib/protocols/smtp/frontend.ts";
+import { SmtpCommandParser, type SmtpParseEvent } from "../../lib/protocols/smtp/parser.ts";
+import type { FrontendStep } from "../../lib/protocols/types.ts";
+import { testServerConfig } from "../helpers/server_config.ts";
+import { bin, bytesOf, check, chunked, hasLineBreakOrNul, replyLines, tokenStream } from "./fuzz_support.ts";
 
 const base64Token = fc
   .array(fc.oneof(fc.constantFrom("\0", "\r", "\n", "\xff", "alice", "pass"), fc.string({ maxLength: 6 })), {
