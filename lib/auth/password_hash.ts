@@ -5,16 +5,17 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { fromBinary, utf8 } from "../util/bytes.ts";
+import {
+  formatScryptHash,
+  isPasswordHash,
+  parseScryptHash,
+  scryptMemory,
+  type ScryptParams,
+} from "../util/phc_scrypt.ts";
 
-/** scrypt cost parameters: N = 2^ln, block size r, parallelism p. */
-export interface ScryptParams {
-  ln: number;
-  r: number;
-  p: number;
-}
+export { isPasswordHash, type ScryptParams };
 
 /**
  * Defaults: N=2^14, r=8, p=1 (16 MiB per hash). Measured on our 2-core lab machine
@@ -26,51 +27,6 @@ export const DEFAULT_SCRYPT_PARAMS: Readonly<ScryptParams> = { ln: 14, r: 8, p: 
 
 const SALT_BYTES = 16;
 const HASH_BYTES = 32;
-/** Bounds for parameters read from config, so a bad hash cannot exhaust memory or CPU. */
-const MAX_LN = 20;
-const MAX_R = 32;
-const MAX_P = 16;
-const MAX_MEMORY = 512 * 1024 * 1024;
-
-interface ParsedHash {
-  params: ScryptParams;
-  salt: Uint8Array;
-  hash: Uint8Array;
-}
-
-const B64 = /^[A-Za-z0-9+/]+$/;
-
-function b64(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("base64").replace(/=+$/, "");
-}
-
-/** Parses a `$scrypt$` PHC string; null when anything is off. */
-function parseHash(phc: string): ParsedHash | null {
-  const parts = phc.split("$");
-  if (parts.length !== 5 || parts[0] !== "" || parts[1] !== "scrypt") return null;
-  const [, , paramText, saltText, hashText] = parts;
-  const params: Partial<ScryptParams> = {};
-  for (const item of paramText.split(",")) {
-    const m = /^(ln|r|p)=([1-9][0-9]{0,2})$/.exec(item);
-    if (!m || params[m[1] as keyof ScryptParams] !== undefined) return null;
-    params[m[1] as keyof ScryptParams] = Number(m[2]);
-  }
-  const { ln, r, p } = params;
-  if (ln === undefined || r === undefined || p === undefined) return null;
-  if (ln > MAX_LN || r > MAX_R || p > MAX_P || memoryNeeded({ ln, r, p }) > MAX_MEMORY) return null;
-  if (!B64.test(saltText) || !B64.test(hashText)) return null;
-  const salt = new Uint8Array(Buffer.from(saltText, "base64"));
-  const hash = new Uint8Array(Buffer.from(hashText, "base64"));
-  if (salt.length < 8 || salt.length > 64 || hash.length < 16 || hash.length > 64) return null;
-  // Reject non-canonical base64 (trailing bits) so one hash has one spelling.
-  if (b64(salt) !== saltText || b64(hash) !== hashText) return null;
-  return { params: { ln, r, p }, salt, hash };
-}
-
-/** OpenSSL's scrypt memory check: 128·r·(N+2) for V plus 128·r·p for B. */
-function memoryNeeded({ ln, r, p }: ScryptParams): number {
-  return 128 * r * ((1 << ln) + 2) + 128 * r * p;
-}
 
 function derive(
   password: Uint8Array,
@@ -83,7 +39,7 @@ function derive(
       password,
       salt,
       keylen,
-      { N: 1 << params.ln, r: params.r, p: params.p, maxmem: memoryNeeded(params) + 1024 * 1024 },
+      { N: 1 << params.ln, r: params.r, p: params.p, maxmem: scryptMemory(params) + 1024 * 1024 },
       (err, key) => err ? reject(err) : resolve(new Uint8Array(key)),
     );
   });
@@ -101,12 +57,7 @@ export async function hashPassword(plain: string, opts: HashPasswordOptions = {}
   const params = opts.params ?? DEFAULT_SCRYPT_PARAMS;
   const salt = opts.salt ?? new Uint8Array(randomBytes(SALT_BYTES));
   const hash = await derive(utf8(plain), salt, params, HASH_BYTES);
-  return `$scrypt$ln=${params.ln},r=${params.r},p=${params.p}$${b64(salt)}$${b64(hash)}`;
-}
-
-/** Whether `s` is a PHC string {@link verifyPassword} understands (for config validation). */
-export function isPasswordHash(s: string): boolean {
-  return parseHash(s) !== null;
+  return formatScryptHash(params, salt, hash);
 }
 
 /**
@@ -178,7 +129,7 @@ export async function verifyPassword(
   phc: string,
   opts: VerifyPasswordOptions = {},
 ): Promise<boolean> {
-  const parsed = parseHash(phc);
+  const parsed = parseScryptHash(phc);
   if (!parsed) return false;
   const password = fromBinary(plain);
   const cache = opts.cache === undefined ? verifyCache : opts.cache;

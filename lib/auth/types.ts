@@ -5,27 +5,9 @@
  * @module
  */
 
-import type { AuthMethod, MailProtocol } from "../types.ts";
+import type { AuthMethod, ClientTlsInfo, MailProtocol, ProxyProtocolInfo } from "../types.ts";
 
-/** TLS facts about the client connection (Auth-SSL-* headers, spec §3.1). */
-export interface ClientTlsInfo {
-  protocol?: string;
-  cipher?: string;
-  verify?: string;
-  subject?: string;
-  issuer?: string;
-  serial?: string;
-  fingerprint?: string;
-  certPem?: string;
-}
-
-/** Addresses learned from a PROXY protocol header (spec §2.1). */
-export interface ProxyProtocolInfo {
-  srcAddr: string;
-  srcPort: number;
-  dstAddr: string;
-  dstPort: number;
-}
+export type { ClientTlsInfo, ProxyProtocolInfo };
 
 /** One authentication attempt. `user`, `pass` and `salt` are binary strings (one char per byte). */
 export interface AuthRequest {

@@ -5,7 +5,7 @@
  */
 
 import { CLIENT_TLS, SUPPORTED_PROTOCOLS } from "../features.ts";
-import { clientTlsProblems } from "../tls/support.ts";
+import { clientTlsProblems } from "./tls_support.ts";
 import type { Config, ServerConfig } from "./types.ts";
 
 /** Methods whose digest needs the plaintext password on the verifying side, per protocol key. */

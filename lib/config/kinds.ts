@@ -6,7 +6,7 @@
  */
 
 import { isAbsolute, resolve } from "node:path";
-import { isPasswordHash } from "../auth/password_hash.ts";
+import { isPasswordHash } from "../util/phc_scrypt.ts";
 import type { MailProtocol } from "../types.ts";
 import type { KeySpec, ValueKind } from "./schema.ts";
 import type { HostPort } from "./addr.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ProxyProtocolInfo } from "../auth/types.ts";
+import type { ProxyProtocolInfo } from "../types.ts";
 import { formatAddress } from "../transport/address.ts";
 import type { Address, Conn } from "../transport/types.ts";
 import { parseProxyHeader, PROXY_HEADER_LIMIT } from "./parser.ts";

@@ -19,7 +19,7 @@ import * as tls from "node:tls";
 import type { ServerConfig } from "../config/types.ts";
 import type { TlsHandshake } from "../transport/types.ts";
 import type { CertKeyPair, TlsMaterial } from "./material.ts";
-import { protocolRange } from "./support.ts";
+import { protocolRange } from "../config/tls_support.ts";
 
 interface Pending {
   resolve(socket: tls.TLSSocket): void;

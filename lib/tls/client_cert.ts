@@ -9,7 +9,7 @@
 
 import { createHash, X509Certificate } from "node:crypto";
 import type { PeerCertificate, TLSSocket } from "node:tls";
-import type { ClientTlsInfo } from "../auth/types.ts";
+import type { ClientTlsInfo } from "../types.ts";
 import type { ServerConfig } from "../config/types.ts";
 import { checkCrls, type Crl } from "./crl.ts";
 import { toPem } from "./der.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ClientTlsInfo } from "../auth/types.ts";
+import type { ClientTlsInfo } from "../types.ts";
 import type { ServerConfig } from "../config/types.ts";
 import { buildRealIpTrust, type RealIpTrust } from "../proxy_protocol/trust.ts";
 import type { ProxyTlsFacts } from "../proxy_protocol/writer.ts";
@@ -16,11 +16,10 @@ import { certAlgorithms, checkClientCert } from "./client_cert.ts";
 import type { Crl } from "./crl.ts";
 import { loadTlsMaterial } from "./material.ts";
 import { certReply } from "./replies.ts";
-import { usesClientTls } from "./support.ts";
+import { usesClientTls } from "../config/tls_support.ts";
 
 export type { BackendTlsContext, BackendTlsMode } from "./backend.ts";
 export { BackendPreamble, type PreambleStep } from "./backend_preamble.ts";
-export { clientTlsProblems, usesClientTls } from "./support.ts";
 
 /** One server's TLS, shared by the sessions its listeners accept while this config is current. */
 export interface ServerTls {

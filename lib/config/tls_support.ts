@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ServerConfig } from "../config/types.ts";
+import type { ServerConfig } from "./types.ts";
 
 /** The runtime evaluating the config. */
 export function currentRuntime(): "deno" | "bun" {

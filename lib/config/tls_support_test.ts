@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { testServerConfig } from "../../tests/helpers/server_config.ts";
-import { clientTlsProblems, protocolRange } from "./support.ts";
+import { clientTlsProblems, protocolRange } from "./tls_support.ts";
 
 const tlsServer = (over = {}) =>
   testServerConfig({
