@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
-import { lookupClientHost } from "../lib/resolver/mod.ts";
+import { ClientHostLookup } from "../lib/resolver/mod.ts";
 import { DnsType } from "../lib/resolver/dns_message.ts";
 import { udpQuery } from "../lib/resolver/udp_client.ts";
 import { startDnsServer } from "./lab/dns_server.ts";
@@ -22,6 +22,8 @@ Deno.test({
       aaaa: { "six.test": ["::1"] },
     });
     const server = { host: "127.0.0.1", port: dns.port };
+    const resolver = new ClientHostLookup();
+    const lookupClientHost = resolver.lookup.bind(resolver);
     try {
       await t.step("client host: PTR and A over UDP", async () => {
         assert.deepEqual(await lookupClientHost("127.0.0.3", [dns.address], 2000), { host: "client3.test" });

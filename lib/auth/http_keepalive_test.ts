@@ -5,7 +5,9 @@ import { HttpAuthProvider } from "./http_provider.ts";
 import { IdlePool } from "./idle_pool.ts";
 import type { AuthRequest } from "./types.ts";
 import type { Conn } from "../transport/types.ts";
-import { transport } from "../transport/mod.ts";
+import { runtimeTransport } from "../transport/mod.ts";
+
+const transport = await runtimeTransport();
 
 /** An auth server that answers every request head on a connection (keep-alive capable). */
 async function server(answer: (socket: net.Socket, index: number) => void) {

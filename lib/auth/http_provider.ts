@@ -21,11 +21,6 @@ export const MAX_WAIT_ROUNDS = 100;
 /** The largest delay setTimeout handles (~24.8 days); longer Auth-Wait values are clamped. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** A transport that may also reach UNIX sockets (not part of {@link Transport} yet). */
-type MaybeUnixTransport = Transport & {
-  connectUnix?(path: string, sizing?: ReadSizing): Promise<Conn>;
-};
-
 /** Options of {@link HttpAuthProvider}. */
 export interface HttpAuthProviderOptions {
   url: AuthHttpUrl;
@@ -62,6 +57,11 @@ export class HttpAuthProvider implements AuthProvider {
     this.peer = opts.url.transport === "unix" ? `unix:${opts.url.host}` : `${opts.url.host}:${opts.url.port}`;
   }
 
+  /** Closes the kept-alive idle connections (at shutdown; `Mailproxy` calls it). */
+  close(): void {
+    this.#pool?.close();
+  }
+
   async authenticate(request: AuthRequest, signal?: AbortSignal): Promise<AuthResult> {
     try {
       return await this.#authenticate(request, signal);
@@ -73,9 +73,6 @@ export class HttpAuthProvider implements AuthProvider {
 
   async #authenticate(request: AuthRequest, signal?: AbortSignal): Promise<AuthResult> {
     const { url, headers, passClientCert } = this.#opts;
-    if (url.transport === "unix" && !(this.#opts.transport as MaybeUnixTransport).connectUnix) {
-      return { status: "error", reason: "unix auth_http not supported yet" };
-    }
     // Built once: WAIT re-queries send the same request (same attempt number), as nginx does.
     const bytes = buildAuthRequest(url, request, headers, { passClientCert, keepAlive: this.#pool !== null });
     const hasPassword = requestHasPassword(request);
@@ -178,9 +175,9 @@ export class HttpAuthProvider implements AuthProvider {
 
   #connect(): Promise<Conn> {
     const { url } = this.#opts;
-    const transport = this.#opts.transport as MaybeUnixTransport;
+    const transport = this.#opts.transport;
     return url.transport === "unix"
-      ? transport.connectUnix!(url.host, SIZING)
+      ? transport.connectUnix(url.host, SIZING)
       : transport.connect(url.host.replace(/^\[(.*)\]$/, "$1"), url.port, SIZING);
   }
 }

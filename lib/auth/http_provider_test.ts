@@ -4,7 +4,9 @@ import type { Buffer } from "node:buffer";
 import { HttpAuthProvider, MAX_WAIT_ROUNDS } from "./http_provider.ts";
 import type { AuthRequest } from "./types.ts";
 import type { AuthHttpUrl } from "../config/types.ts";
-import { transport } from "../transport/mod.ts";
+import { runtimeTransport } from "../transport/mod.ts";
+
+const transport = await runtimeTransport();
 
 /** A tiny auth_http server: collects each request head, then lets `reply` answer. */
 interface FakeAuthServer {
@@ -205,22 +207,59 @@ Deno.test("http provider: abort during the exchange and during a WAIT sleep", as
   assert.equal((await provider(1).authenticate(REQUEST, ac.signal)).status, "error");
 });
 
-Deno.test("http provider: unix auth_http without transport support is an error", async () => {
-  const p = new HttpAuthProvider({
-    url: {
-      raw: "unix:/tmp/auth.sock",
-      transport: "unix",
-      host: "/tmp/auth.sock",
-      port: 0,
-      uri: "/",
-      hostHeader: "localhost",
-    },
-    headers: [],
-    timeoutMs: 1000,
-    transport: { runtime: "deno", listen: transport.listen, connect: transport.connect },
+Deno.test("http provider: auth_http on a UNIX socket, with keep-alive reuse", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "mailproxy-auth-" });
+  const path = `${dir}/auth.sock`;
+  const requests: string[] = [];
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections++;
+    socket.on("error", () => {});
+    let head = "";
+    socket.on("data", (data: Buffer) => {
+      head += data.toString("latin1");
+      if (!head.endsWith("\r\n\r\n")) return;
+      requests.push(head);
+      head = "";
+      socket.write(
+        "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nAuth-Status: OK\r\n" +
+          "Auth-Server: 127.0.0.1\r\nAuth-Port: 143\r\n\r\n",
+      );
+    });
   });
-  assert.deepEqual(await p.authenticate(REQUEST), {
-    status: "error",
-    reason: "unix auth_http not supported yet",
-  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  const url: AuthHttpUrl = {
+    raw: `unix:${path}:/mail/auth`,
+    transport: "unix",
+    host: path,
+    port: 0,
+    uri: "/mail/auth",
+    hostHeader: "localhost",
+  };
+  const p = new HttpAuthProvider({ url, headers: [], timeoutMs: 5000, transport, keepAlive: 2 });
+  try {
+    for (let i = 0; i < 2; i++) {
+      assert.deepEqual(await p.authenticate(REQUEST), { status: "ok", server: "127.0.0.1", port: 143 });
+    }
+    assert.equal(requests.length, 2);
+    assert.match(requests[0], /^GET \/mail\/auth HTTP\/1\.0\r\nHost: localhost\r\n/);
+    assert.equal(connections, 1, "the second request reused the kept connection");
+    assert.equal(p.peer, `unix:${path}`);
+    const gone = new HttpAuthProvider({
+      url: { ...url, host: `${dir}/none.sock` },
+      headers: [],
+      timeoutMs: 5000,
+      transport,
+    });
+    const r = await gone.authenticate(REQUEST);
+    assert.equal(r.status, "error");
+    assert.match(
+      (r as { reason: string }).reason,
+      new RegExp(`^auth http server unix:${dir}/none.sock connect failed`),
+    );
+  } finally {
+    p.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    Deno.removeSync(dir, { recursive: true });
+  }
 });

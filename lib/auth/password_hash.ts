@@ -110,12 +110,9 @@ export class VerifyCache {
   }
 }
 
-/** The per-process cache {@link verifyPassword} uses unless told otherwise. */
-export const verifyCache: VerifyCache = new VerifyCache();
-
 /** Options of {@link verifyPassword}. */
 export interface VerifyPasswordOptions {
-  /** Defaults to {@link verifyCache}; `null` disables caching. */
+  /** Successful verifications to reuse (one per process, owned by `Mailproxy`); absent or null: none. */
   cache?: VerifyCache | null;
 }
 
@@ -132,7 +129,7 @@ export async function verifyPassword(
   const parsed = parseScryptHash(phc);
   if (!parsed) return false;
   const password = fromBinary(plain);
-  const cache = opts.cache === undefined ? verifyCache : opts.cache;
+  const cache = opts.cache ?? null;
   const key = cache ? VerifyCache.key(phc, password) : "";
   if (cache?.has(key)) return true;
   let derived: Uint8Array;

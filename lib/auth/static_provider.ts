@@ -21,7 +21,7 @@ export const DEFAULT_FAILURE_WAIT_MS = 2000;
 
 /** Options of {@link StaticAuthProvider} beyond the config. */
 export interface StaticAuthProviderOptions {
-  /** Verification cache; defaults to the per-process one, `null` disables it. */
+  /** Verification cache (the process's, passed in by its owner); absent or null: none. */
   cache?: VerifyCache | null;
   /** Password check; replaceable so tests can count hashes instead of timing them. */
   verify?: typeof verifyPassword;

@@ -8,10 +8,9 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { checkPortsFree, loadConfigFile, summarizeConfig } from "../config/mod.ts";
 import { getLogger, setupLogging } from "../log/mod.ts";
-import { setSessionIdPrefix } from "../session/registry.ts";
 import { Mailproxy } from "../server/mailproxy.ts";
 import { ownWorkerAdminSocket, planWorkers, workerIndex } from "../server/workers.ts";
-import { runtimeVersion, transport } from "../transport/mod.ts";
+import { runtimeTransport, runtimeVersion } from "../transport/mod.ts";
 import { VERSION } from "../version.ts";
 import { runConvert } from "./convert.ts";
 import { runHashPassword } from "./hash_password.ts";
@@ -98,12 +97,12 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
   // worker_processes: copies share the listening sockets (lib/server/workers.ts); only the
   // supervisor serves the admin API, and asks the copies over their private endpoints.
   const worker = workerIndex();
-  if (worker > 0) setSessionIdPrefix(`w${worker}-`);
   const workers = planWorkers(config.worker_processes, {
     info: (message) => log.info("{message}", { message }),
     error: (message) => log.error("{message}", { message }),
   }, config.admin.listen !== null);
-  const proxy = new Mailproxy(config, transport, {
+  const proxy = new Mailproxy(config, await runtimeTransport(), {
+    sessionIdPrefix: worker > 0 ? `w${worker}-` : "",
     onReload: (c) => setupLogging(c.log),
     workers: workers ? () => workers.links() : undefined,
     publicAdmin: worker === 0,

@@ -8,7 +8,7 @@
 import { type AuthCache, createAdminApp, type ReloadOutcome, type WorkerLink } from "../admin/app.ts";
 import { type HttpServer, serveHttp } from "../admin/serve.ts";
 import { ConnectionLimits } from "../access/limits.ts";
-import { createAuthProvider, verifyCache } from "../auth/mod.ts";
+import { AuthProviders, VerifyCache } from "../auth/mod.ts";
 import type { AuthProvider } from "../auth/types.ts";
 import { listenAddress } from "../config/listen.ts";
 import { loadConfigFile } from "../config/load.ts";
@@ -20,6 +20,7 @@ import { SessionRegistry } from "../session/registry.ts";
 import { runSession } from "../session/session.ts";
 import { listenNeedsTls, prepareServerSecurity, type ServerSecurity } from "../tls/mod.ts";
 import { formatAddress } from "../transport/address.ts";
+import { ClientHostLookup } from "../resolver/mod.ts";
 import { runtimeVersion } from "../transport/mod.ts";
 import type { Listener, Transport } from "../transport/types.ts";
 import { VERSION } from "../version.ts";
@@ -52,12 +53,27 @@ export interface MailproxyOptions {
   privateAdmin?: string;
   /** Serve the admin API on `[admin] listen` (default true; false in worker copies). */
   publicAdmin?: boolean;
+  /** Prefix of this process's session ids (`w<index>-` in worker copies). */
+  sessionIdPrefix?: string;
 }
 
-/** One mailproxy process. */
+/**
+ * One mailproxy process. It owns the state that outlives a session and hands it to each
+ * one (SessionDeps): the transport, the session registry (and its id counter), the auth
+ * providers with the static users' verify cache, the resolver's DNS servers, the limits
+ * and the metrics. Nothing of this lives in module state, so two instances (tests) share
+ * nothing, and a reload knows what to clear.
+ */
 export class Mailproxy {
   readonly startedAt = Date.now();
-  readonly registry = new SessionRegistry();
+  readonly registry: SessionRegistry;
+  /**
+   * Successful static-user verifications. A reload keeps it: keys cover the stored hash,
+   * so a changed password never matches, and a removed user is refused before any check.
+   */
+  readonly verifyCache = new VerifyCache();
+  /** SMTP client host lookups; a reload clears the resolved `resolver` servers. */
+  readonly resolver = new ClientHostLookup();
   /** max_connections / max_connections_per_ip, read from the current config at each admission. */
   readonly limits = new ConnectionLimits(() => ({
     maxConnections: this.#config.max_connections,
@@ -73,8 +89,8 @@ export class Mailproxy {
   #config: Config;
   /** Bound listeners by address (`host:port` or `unix:path`). */
   readonly #listeners = new Map<string, BoundListener>();
-  /** Every provider ever made: sessions of an older config may still use theirs. */
-  readonly #providers = new Set<AuthProvider>();
+  /** Every provider made, per config generation; sessions of an older config may still use theirs. */
+  readonly #providers: AuthProviders;
   /** One TLS/PROXY setup per server object (a reload makes new ones, so files are re-read). */
   readonly #security = new WeakMap<ServerConfig, Promise<ServerSecurity>>();
   #admin: HttpServer | null = null;
@@ -89,6 +105,8 @@ export class Mailproxy {
     this.#config = config;
     this.#transport = transport;
     this.#options = options;
+    this.registry = new SessionRegistry(options.sessionIdPrefix);
+    this.#providers = new AuthProviders(transport, this.verifyCache);
   }
 
   /** The config new sessions get. */
@@ -155,7 +173,7 @@ export class Mailproxy {
       metrics: this.metrics,
       token,
       reload: () => this.reload(),
-      authCache: this.#options.authCache ?? verifyCache,
+      authCache: this.#options.authCache ?? this.verifyCache,
       workers,
       status: {
         version: VERSION,
@@ -193,9 +211,7 @@ export class Mailproxy {
   }
 
   #provider(server: ServerConfig, config: Config): AuthProvider {
-    const provider = createAuthProvider(server, config.static_auth, this.#transport);
-    this.#providers.add(provider);
-    return provider;
+    return this.#providers.for(server, config.static_auth);
   }
 
   async #bind(spec: ListenSpec, upgradable: boolean): Promise<Listener> {
@@ -235,6 +251,7 @@ export class Mailproxy {
         limits: this.limits,
         tls: bound.security.tls,
         realIp: bound.security.realIp,
+        resolver: this.resolver,
       };
       const session = runSession(conn, bound.server, bound.spec, deps);
       this.#sessions.add(session);
@@ -325,6 +342,8 @@ export class Mailproxy {
     for (const server of next.servers) this.metrics.initServer(server.index, server.protocol);
 
     this.#config = next;
+    // `resolver` host names are resolved again, as an nginx reload does.
+    this.resolver.clear();
     this.#options.onReload?.(next);
     this.#lastReload = { at: Date.now(), ok: true, errors: [] };
     this.metrics.configReloads.inc({ result: "ok" });
@@ -373,7 +392,7 @@ export class Mailproxy {
     }
     this.registry.killAll(SHUTDOWN_REASON);
     await Promise.all(this.#sessions);
-    for (const p of this.#providers) p.close?.();
+    this.#providers.close();
     await this.#admin?.close();
     this.#admin = null;
     await this.#privateAdmin?.close();

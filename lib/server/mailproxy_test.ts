@@ -4,8 +4,10 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfigFile } from "../config/load.ts";
-import { transport } from "../transport/mod.ts";
+import { runtimeTransport } from "../transport/mod.ts";
 import { Mailproxy, unappliedListenOptions } from "./mailproxy.ts";
+
+const transport = await runtimeTransport();
 
 function blocker(): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => {
@@ -81,4 +83,29 @@ Deno.test("listen options a socket API cannot set are named; backlog only where 
   assert.deepEqual(unappliedListenOptions(spec, false), ["rcvbuf", "backlog"]);
   assert.deepEqual(unappliedListenOptions(spec, true), ["rcvbuf"]);
   assert.deepEqual(unappliedListenOptions({ ...spec, backlog: undefined, rcvbuf: undefined }, false), []);
+});
+
+Deno.test("state Mailproxy owns: a reload clears the resolver's servers; ids carry the copy's prefix", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mailproxy-owned-"));
+  const file = join(dir, "proxy.toml");
+  writeFileSync(file, toml([await unusedPort()]));
+  const loaded = await loadConfigFile(file);
+  assert.ok(loaded.ok, loaded.ok ? "" : loaded.errors.join("\n"));
+  const proxy = new Mailproxy(loaded.config, transport, { sessionIdPrefix: "w2-" });
+  const other = new Mailproxy(loaded.config, transport);
+  await proxy.start();
+  try {
+    const servers = proxy.resolver.servers(["127.0.0.1:5353"]);
+    assert.equal(proxy.resolver.servers(["127.0.0.1:5353"]), servers, "kept between sessions");
+    assert.equal(other.resolver.size, 0, "two instances share nothing");
+    assert.match(proxy.registry.newId(), /^w2-[0-9a-z]+$/);
+    assert.match(other.registry.newId(), /^[0-9a-z]+$/);
+    const ok = await proxy.reload();
+    assert.ok(ok.ok, JSON.stringify(ok));
+    assert.equal(proxy.resolver.size, 0, "a reload resolves the resolver names again");
+    assert.notEqual(proxy.resolver.servers(["127.0.0.1:5353"]), servers);
+  } finally {
+    await proxy.stop(0);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -9,6 +9,7 @@ import type { getLogger } from "../log/mod.ts";
 import type { MailproxyMetrics } from "../metrics/mailproxy_metrics.ts";
 import type { Credentials } from "../types.ts";
 import type { RealIpTrust } from "../proxy_protocol/mod.ts";
+import type { ClientHostLookup } from "../resolver/mod.ts";
 import type { ClientTls, ServerTls } from "../tls/mod.ts";
 import type { Transport } from "../transport/types.ts";
 import type { SessionRegistry } from "./registry.ts";
@@ -25,6 +26,8 @@ export interface SessionDeps {
   tls?: ServerTls;
   /** Who may send PROXY headers (`set_real_ip_from`); needed for `listen … proxy_protocol`. */
   realIp?: RealIpTrust;
+  /** SMTP client host lookups (`resolver`), with the DNS servers a reload re-resolves. */
+  resolver: ClientHostLookup;
 }
 
 /** What the session learned about the client beyond its socket: TLS and the PROXY header. */

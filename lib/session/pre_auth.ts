@@ -29,7 +29,7 @@ export async function preAuth(
   const deadline = new Deadline(server.timeout, () => client.close());
   try {
     // SMTP looks the client up and may delay its greeting (pre_greeting.ts).
-    const early = await preGreeting(client, frontend, server, entry.abort.signal, log);
+    const early = await preGreeting(client, frontend, server, entry.abort.signal, log, deps.resolver);
     if (!early.go) return null;
     let pending = early.pending;
     await client.write(frontend.greeting());

@@ -9,7 +9,7 @@
 import type { ServerConfig } from "../config/types.ts";
 import type { getLogger } from "../log/mod.ts";
 import type { Frontend } from "../protocols/types.ts";
-import { lookupClientHost } from "../resolver/mod.ts";
+import type { ClientHostLookup } from "../resolver/mod.ts";
 import { addressIp } from "../transport/address.ts";
 import type { Conn } from "../transport/types.ts";
 
@@ -29,13 +29,14 @@ export async function preGreeting(
   server: ServerConfig,
   signal: AbortSignal,
   log: Logger,
+  resolver: ClientHostLookup,
 ): Promise<PreGreetingResult> {
   const plan = frontend.preGreeting?.();
   if (!plan) return { go: true, pending: null };
 
   if (plan.resolveClientHost && server.resolver !== false) {
     // The client is not read meanwhile, as in nginx; each lookup has resolver_timeout.
-    const found = await lookupClientHost(
+    const found = await resolver.lookup(
       addressIp(client.remoteAddr),
       server.resolver,
       server.resolver_timeout,

@@ -31,26 +31,25 @@ export interface SessionEntry {
   farewell?: Promise<void>;
 }
 
-let counter = 0;
-let prefix = "";
-
-/**
- * Worker copies (worker_processes) prefix their session ids with `w<index>-`, so ids stay
- * unique over all processes: the same id in the logs and in the supervisor's admin API.
- */
-export function setSessionIdPrefix(value: string): void {
-  prefix = value;
-}
-
-/** Short unique session ids: time-ordered base36 plus a per-process counter. */
-export function newSessionId(): string {
-  counter = (counter + 1) % 1_679_616;
-  return prefix + Date.now().toString(36) + counter.toString(36).padStart(4, "0");
-}
-
-/** Tracks live sessions. */
+/** Tracks live sessions and names new ones. */
 export class SessionRegistry {
   readonly #sessions = new Map<string, SessionEntry>();
+  readonly #idPrefix: string;
+  #counter = 0;
+
+  /**
+   * Worker copies (worker_processes) pass `w<index>-` as `idPrefix`, so ids stay unique
+   * over all processes: the same id in the logs and in the supervisor's admin API.
+   */
+  constructor(idPrefix = "") {
+    this.#idPrefix = idPrefix;
+  }
+
+  /** A short unique session id: time-ordered base36 plus this registry's counter. */
+  newId(): string {
+    this.#counter = (this.#counter + 1) % 1_679_616;
+    return this.#idPrefix + Date.now().toString(36) + this.#counter.toString(36).padStart(4, "0");
+  }
 
   /** Adds a session; returns its entry. */
   add(info: SessionInfo): SessionEntry {

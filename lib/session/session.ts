@@ -14,7 +14,7 @@ import { addressIp, formatAddress } from "../transport/address.ts";
 import type { Conn } from "../transport/types.ts";
 import { relaySizing } from "../transport/read_buffer.ts";
 import { sayGoodbye } from "./goodbye.ts";
-import { newSessionId, type SessionEntry } from "./registry.ts";
+import type { SessionEntry } from "./registry.ts";
 import { type ClientFacts, type Logger, MIN_READ, type SessionDeps, SessionEnd } from "./context.ts";
 import { beforeGreeting, readProxyHeader, tlsUpgrade } from "./client_setup.ts";
 import { preAuth } from "./pre_auth.ts";
@@ -36,7 +36,7 @@ export async function runSession(
   listen: ListenSpec,
   deps: SessionDeps,
 ): Promise<void> {
-  const id = newSessionId();
+  const id = deps.registry.newId();
   const log = getLogger(["mailproxy", "session"]).with({ session: id });
   const protocol = server.protocol;
   const labels = { server: String(server.index), protocol };

@@ -384,4 +384,16 @@ export const bunTransport: Transport = {
     }
     return conn ?? new BunConn(socket);
   },
+  async connectUnix(path: string): Promise<Conn> {
+    let conn: BunConn | null = null;
+    const socket = await bun().connect({
+      unix: path,
+      allowHalfOpen: true,
+      socket: { ...handlers, open: (s: BunSocket) => void (conn = new BunConn(s, path)) },
+    });
+    const c: BunConn = conn ?? new BunConn(socket, path);
+    // The constructor names sides as an accepted connection does; here the path is the peer's.
+    c.remoteAddr = { transport: "unix", path };
+    return c;
+  },
 };

@@ -204,4 +204,7 @@ export const denoTransport: Transport = {
     const conn = await Deno.connect({ hostname, port });
     return new DenoConn(conn, sizing);
   },
+  async connectUnix(path: string, sizing?: ReadSizing): Promise<Conn> {
+    return new DenoConn(await Deno.connect({ transport: "unix", path }), sizing);
+  },
 };

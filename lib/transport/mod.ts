@@ -1,9 +1,10 @@
 /**
- * Picks the transport for the running runtime.
+ * Sockets behind one small interface (types.ts): Deno's and Bun's own for plain TCP and
+ * UNIX sockets, `node:net` where a connection may become TLS; the adaptive read buffer;
+ * which runtime runs the process. The transport itself is asked for once by the process
+ * entry (`runtimeTransport()`) and passed in, never imported as a singleton.
  * @module
  */
-
-import type { Transport } from "./types.ts";
 
 export type {
   Address,
@@ -16,24 +17,5 @@ export type {
   Transport,
 } from "./types.ts";
 export { BULK_READ, DEFAULT_SIZING, IDLE_READ, ReadBuffer, relaySizing } from "./read_buffer.ts";
-
-/** `deno` or `bun`: which runtime runs this process. */
-export const runtimeName: "deno" | "bun" = "Bun" in globalThis ? "bun" : "deno";
-
-/** Version string of the runtime, for --version and /status. */
-export function runtimeVersion(): string {
-  const g = globalThis as { Bun?: { version: string }; Deno?: { version: { deno: string } } };
-  return g.Bun ? `bun ${g.Bun.version}` : `deno ${g.Deno?.version.deno ?? "?"}`;
-}
-
-async function pick(): Promise<Transport> {
-  if (runtimeName === "bun") {
-    const { bunTransport } = await import("./bun.ts");
-    return bunTransport;
-  }
-  const { denoTransport } = await import("./deno.ts");
-  return denoTransport;
-}
-
-/** The transport of this runtime. */
-export const transport: Transport = await pick();
+export { addressIp, addressPort, formatAddress, formatHostPort } from "./address.ts";
+export { runtimeName, runtimeTransport, runtimeVersion } from "./runtime.ts";

@@ -278,4 +278,17 @@ export const nodeNetTransport: Transport = {
       });
     });
   },
+  connectUnix(path: string): Promise<Conn> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ path, allowHalfOpen: true });
+      socket.pause();
+      socket.once("error", reject);
+      socket.once("connect", () => {
+        socket.off("error", reject);
+        const conn = new NodeConn(socket, path);
+        conn.remoteAddr = { transport: "unix", path };
+        resolve(conn);
+      });
+    });
+  },
 };

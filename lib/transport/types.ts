@@ -109,4 +109,6 @@ export interface Transport {
   readonly runtime: "deno" | "bun";
   listen(options: ListenOptions): Promise<Listener>;
   connect(hostname: string, port: number, sizing?: ReadSizing, options?: ConnectOptions): Promise<Conn>;
+  /** Connects to a UNIX stream socket (`auth_http = "unix:/path:/uri"`); never TLS. */
+  connectUnix(path: string, sizing?: ReadSizing): Promise<Conn>;
 }
