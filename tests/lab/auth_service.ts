@@ -1,6 +1,6 @@
 /**
  * A test auth_http server speaking nginx's mail auth protocol (spec nginx-mail.md §3) on
- * 127.0.0.1. It records every request (headers, header order and the exact request head) and
+ * 127.0.0.1 (or on a UNIX socket, `unixPath`). It records every request (headers, header order and the exact request head) and
  * answers with a scriptable reply; by default it checks passwords of a small user table and
  * points logins at the configured backends.
  *
@@ -37,6 +37,8 @@ export interface AuthServiceOptions {
   users?: Record<string, string>;
   /** Port to listen on. Default 0 (a free port). */
   port?: number;
+  /** Listen on this UNIX socket instead of TCP; the URL is then `unix:PATH:/auth`. */
+  unixPath?: string;
   /** Record requests in `requests`/`headerPairs`/`rawRequests`. Default true (turn off for long benchmarks). */
   record?: boolean;
 }
@@ -68,9 +70,9 @@ export type AuthScript = (
 
 /** A running auth service. */
 export interface AuthService {
-  /** `http://127.0.0.1:PORT/auth` — the auth_http URL. */
+  /** `http://127.0.0.1:PORT/auth` (or `unix:PATH:/auth`) — the auth_http URL. */
   url: string;
-  /** The listening port. */
+  /** The listening port (0 on a UNIX socket). */
   port: number;
   /** A port where nothing listens (the `down` user's backend). */
   deadPort: number;
@@ -80,7 +82,7 @@ export interface AuthService {
   headerPairs: [string, string][][];
   /** Every request head exactly as received (latin1 text), for header ORDER comparisons. */
   rawRequests: string[];
-  /** TCP connections accepted so far (to see auth_http_keepalive reuse them). */
+  /** Connections accepted so far (to see auth_http_keepalive reuse them). */
   readonly connections: number;
   /** Overrides replies for the next requests (until called again); `undefined` restores the default. */
   script(fn: AuthScript | undefined): void;
@@ -220,6 +222,16 @@ function renderReply(reply: AuthHeaders, keepAlive = false): string {
   return text + `Content-Length: 0\r\nConnection: ${keepAlive ? "keep-alive" : "close"}\r\n\r\n`;
 }
 
+function listenUnix(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ path }, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -285,7 +297,7 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
   const server = createServer((socket) => {
     connections++;
     sockets.add(socket);
-    socket.setNoDelay(true);
+    if (!opts.unixPath) socket.setNoDelay(true);
     socket.setTimeout(30000, () => socket.destroy());
     socket.on("error", () => socket.destroy());
     socket.on("close", () => sockets.delete(socket));
@@ -312,10 +324,12 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
       if (!busy) next();
     });
   });
-  const port = await listen(server, opts.port ?? 0);
+  let port = 0;
+  if (opts.unixPath) await listenUnix(server, opts.unixPath);
+  else port = await listen(server, opts.port ?? 0);
 
   return {
-    url: `http://127.0.0.1:${port}/auth`,
+    url: opts.unixPath ? `unix:${opts.unixPath}:/auth` : `http://127.0.0.1:${port}/auth`,
     port,
     deadPort: state.deadPort,
     requests,
