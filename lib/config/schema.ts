@@ -77,7 +77,9 @@ export type ValueKind =
 export type KeyContext = "mail" | "server" | "top" | "admin" | "log" | "static_auth" | "static_auth.user";
 
 /** A TOML value as written in a config file (what defaults and examples are expressed in). */
-export type TomlValue = string | number | boolean | TomlValue[] | { [key: string]: TomlValue };
+export type TomlValue = string | number | boolean | readonly TomlValue[] | {
+  readonly [key: string]: TomlValue;
+};
 
 /** One configuration key. */
 export interface KeySpec {
@@ -118,8 +120,12 @@ export interface KeySpec {
 const PAGE = "4k";
 const MIB = 1024 * 1024;
 
-/** Every configuration key, grouped by context, in documentation order. */
-export const CONFIG_KEYS: readonly KeySpec[] = [
+/**
+ * The rows, typed `as const`: `types.ts` derives `ServerConfig` from their names, kinds,
+ * enum values and null defaults, so a key added here is a field there (and a compile
+ * error wherever a full ServerConfig is written out) without a second declaration.
+ */
+const ROWS = [
   // ---- top level only --------------------------------------------------------------
   {
     name: "worker_processes",
@@ -935,7 +941,13 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     doc: "This user's backend, overriding [static_auth].backend per protocol.",
     example: 'backend = { imap = "10.0.0.7:143" }',
   },
-];
+] as const satisfies readonly KeySpec[];
+
+/** Every configuration key, grouped by context, in documentation order. */
+export const CONFIG_KEYS: readonly KeySpec[] = ROWS;
+
+/** One row of {@link CONFIG_KEYS} with its literal types (for type derivations). */
+export type SchemaRow = (typeof ROWS)[number];
 
 /** A table of the config file: the top level, a `[[server]]`, or one of the sub-tables. */
 export type TableName = "top" | "server" | "admin" | "log" | "static_auth" | "static_auth.user";
@@ -958,3 +970,17 @@ export function findKey(table: TableName, name: string): KeySpec | undefined {
 
 /** The keys a server inherits from the top level (context `mail`). */
 export const MAIL_LEVEL_KEYS: readonly KeySpec[] = CONFIG_KEYS.filter((k) => k.context === "mail");
+
+/** Mail-level keys read for nginx compatibility but not kept in a server (`proxy` is a no-op). */
+export const NOT_STORED_IN_SERVER = ["proxy"] as const;
+
+/**
+ * Whether a resolved `[[server]]` has a field for this key: mail-level and server-only keys,
+ * minus those recognised only to refuse them and {@link NOT_STORED_IN_SERVER}. `ServerRow`
+ * in types.ts is the same filter on the type level; a test checks the loader's output
+ * against this one.
+ */
+export function isServerKey(spec: KeySpec): boolean {
+  return (spec.context === "mail" || spec.context === "server") && spec.kind !== "unsupported" &&
+    spec.kind !== "removed" && !(NOT_STORED_IN_SERVER as readonly string[]).includes(spec.name);
+}

@@ -9,7 +9,7 @@ import type { MailProtocol } from "../types.ts";
 import { defaultOf } from "./defaults.ts";
 import type { KeyPath } from "./locate.ts";
 import type { Reporter } from "./report.ts";
-import { MAIL_LEVEL_KEYS } from "./schema.ts";
+import { isServerKey, MAIL_LEVEL_KEYS } from "./schema.ts";
 import { refusedSmtpCapabilities } from "./smtp_capabilities.ts";
 import type { StaticAuthRead } from "./static_auth.ts";
 import { describeTable, type TableRead } from "./table.ts";
@@ -25,9 +25,6 @@ const PORT_PROTOCOLS: Record<number, MailProtocol> = {
   465: "smtp",
   587: "smtp",
 };
-
-// Recognised for compatibility but not part of ServerConfig.
-const NOT_STORED = new Set(["proxy", "ssl"]);
 
 /** nginx takes the protocol from the first listen whose port it knows. */
 export function detectProtocol(listens: readonly ListenSpec[]): MailProtocol | undefined {
@@ -68,7 +65,7 @@ export function buildServer(
 
   const server: Record<string, unknown> = { index, line: rep.lines.lineOf(header) };
   for (const spec of MAIL_LEVEL_KEYS) {
-    if (spec.kind === "unsupported" || NOT_STORED.has(spec.name)) continue;
+    if (!isServerKey(spec)) continue;
     server[spec.name] = pick(spec.name);
   }
 

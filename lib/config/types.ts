@@ -8,6 +8,7 @@
 
 import type { AccessRule } from "../access/rules.ts";
 import type { MailProtocol } from "../types.ts";
+import type { NOT_STORED_IN_SERVER, SchemaRow } from "./schema.ts";
 
 /** One `listen` entry (spec §1.3). */
 export interface ListenSpec {
@@ -42,90 +43,68 @@ export interface AuthHttpUrl {
   hostHeader: string;
 }
 
-/** Everything a `[[server]]` table resolves to after inheritance from the mail level. */
-export interface ServerConfig {
+/** One `[[server.ssl_sni]]` entry: the certificates served for one name (SNI). */
+export interface SniCertificate {
+  name: string;
+  ssl_certificate: string[];
+  ssl_certificate_key: string[];
+}
+
+/** The TypeScript type each value kind resolves to (what `kinds.ts` returns for it). */
+interface KindTypes {
+  duration: number;
+  size: number;
+  bool: boolean;
+  int: number;
+  string: string;
+  path: string;
+  path_list: string[];
+  string_list: string[];
+  auth_methods: string[];
+  listen: ListenSpec[];
+  auth_http: AuthHttpUrl;
+  headers: [string, string][];
+  resolver: string[] | false;
+  real_ip_list: string[];
+  access_list: AccessRule[];
+  ssl_protocols: string[];
+  ssl_session_cache: string;
+  sni: SniCertificate[];
+}
+
+/** A row's value: enum rows their values, other kinds per {@link KindTypes}; `default: null` adds null. */
+type ValueOf<R> =
+  | (R extends { kind: "enum"; values: readonly (infer V)[] } ? V
+    : R extends { kind: infer K extends keyof KindTypes } ? KindTypes[K]
+    : never)
+  | (R extends { default: null } ? null : never);
+
+/**
+ * The rows a server resolves: every mail-level key (inherited from the top level) and the
+ * server-only ones, minus those recognised only to refuse (`unsupported`, `removed`) and
+ * the no-ops kept for nginx compatibility; `isServerKey()` in schema.ts at run time.
+ */
+type ServerRow = Exclude<
+  Extract<SchemaRow, { context: "mail" | "server" }>,
+  { kind: "unsupported" | "removed" } | { name: (typeof NOT_STORED_IN_SERVER)[number] }
+>;
+
+/** Kinds of server rows that {@link KindTypes} has no type for; must stay `never` (a test checks). */
+export type UntypedServerKinds = Exclude<ServerRow["kind"], keyof KindTypes | "enum">;
+
+/** The values of the {@link ServerRow}s, by key name. */
+type ServerValues = { -readonly [R in ServerRow as R["name"]]: ValueOf<R> };
+
+/**
+ * Everything a `[[server]]` table resolves to after inheritance from the mail level:
+ * one field per schema row (lib/config/schema.ts says what each means), durations in ms,
+ * sizes in bytes. Derived from the rows, so the type cannot miss a key the loader fills.
+ */
+export interface ServerConfig extends ServerValues {
   /** 0-based position among `[[server]]` tables. */
   index: number;
   /** 1-based line of the `[[server]]` header in the config file, for messages. */
   line: number;
-  protocol: MailProtocol;
-  listen: ListenSpec[];
-
-  // core
-  server_name: string;
-  timeout: number;
-  max_errors: number;
-  resolver: string[] | false;
-  resolver_timeout: number;
-
-  // auth
-  /** Which provider decides logins: `http` (auth_http) or `static` (built-in users). */
-  auth: "http" | "static";
-  auth_http: AuthHttpUrl | null;
-  /** Extra request headers, in config order. */
-  auth_http_header: [string, string][];
-  auth_http_pass_client_cert: boolean;
-  auth_http_timeout: number;
-  /** mailproxy only: idle auth server connections kept (0 = a new one per request). */
-  auth_http_keepalive: number;
-  /** mailproxy only: ms an idle auth server connection is kept. */
-  auth_http_keepalive_timeout: number;
-
-  // proxy
-  proxy_buffer: number;
-  proxy_pass_error_message: boolean;
-  proxy_protocol: "off" | "v1" | "v2";
-  proxy_smtp_auth: boolean;
-  proxy_timeout: number;
-  xclient: boolean;
-
-  // protocols
-  imap_auth: string[];
-  imap_capabilities: string[];
-  imap_client_buffer: number;
-  pop3_auth: string[];
-  pop3_capabilities: string[];
-  pop3_client_buffer: number;
-  smtp_auth: string[];
-  smtp_capabilities: string[];
-  smtp_client_buffer: number;
-  smtp_greeting_delay: number;
-
-  // TLS towards clients
-  starttls: "off" | "on" | "only";
-  ssl_certificate: string[];
-  ssl_certificate_key: string[];
-  ssl_password_file: string | null;
-  ssl_protocols: string[];
-  ssl_ciphers: string;
-  ssl_prefer_server_ciphers: boolean;
-  ssl_session_cache: string;
-  ssl_session_tickets: boolean;
-  ssl_session_timeout: number;
-  ssl_verify_client: "off" | "on" | "optional" | "optional_no_ca";
-  ssl_verify_depth: number;
-  ssl_client_certificate: string | null;
-  ssl_trusted_certificate: string | null;
-  ssl_crl: string | null;
-  /** Per-name certificates (SNI). */
-  ssl_sni: { name: string; ssl_certificate: string[]; ssl_certificate_key: string[] }[];
-
-  // TLS towards backends (mailproxy only)
-  backend_tls: "off" | "on" | "starttls";
-  backend_tls_ca: string | null;
-  backend_tls_verify: boolean;
-  backend_tls_name: string | null;
-  backend_tls_certificate: string | null;
-  backend_tls_certificate_key: string | null;
-  /** Send IMAP ID with the real client to the backend before LOGIN. */
-  imap_id: boolean;
-
-  // realip
-  set_real_ip_from: string[];
-
-  // access
-  /** allow/deny rules in evaluation order (first match decides; none matching allows). */
-  access: AccessRule[];
 }
 
 /** A built-in user of the `static` auth provider. */
