@@ -5,7 +5,7 @@
  */
 
 import process from "node:process";
-import { main } from "./lib/cli/main.ts";
+import { main } from "./lib/cli/mod.ts";
 import { flushLogs } from "./lib/log/mod.ts";
 
 if (import.meta.main) {

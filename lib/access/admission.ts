@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Address } from "../transport/types.ts";
+import type { Address } from "../transport/mod.ts";
 import type { ConnectionLimits } from "./limits.ts";
 import type { RefusalReason } from "./refusal.ts";
 import { type AccessAddress, type AccessRule, checkAccess } from "./rules.ts";

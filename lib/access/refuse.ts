@@ -5,7 +5,7 @@
  */
 
 import type { MailProtocol } from "../types.ts";
-import type { Conn } from "../transport/types.ts";
+import type { Conn } from "../transport/mod.ts";
 import { refusalLine, type RefusalReason } from "./refusal.ts";
 
 /** How long the refusal line may take to leave before the connection is closed anyway. */

@@ -6,7 +6,7 @@
  */
 
 import process from "node:process";
-import type { LoginResult, MailproxyMetrics } from "../metrics/mailproxy_metrics.ts";
+import type { LoginResult, MailproxyMetrics } from "../metrics/mod.ts";
 import type { SessionRegistry } from "../session/registry.ts";
 import { type SessionView, sessionView } from "./sessions.ts";
 

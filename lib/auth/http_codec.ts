@@ -8,7 +8,7 @@
 import { isIPv6 } from "node:net";
 import type { AuthRequest, AuthResult } from "./types.ts";
 import type { MailProtocol } from "../types.ts";
-import type { AuthHttpUrl } from "../config/types.ts";
+import type { AuthHttpUrl } from "../config/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../util/bytes.ts";
 
 /** nginx reads the reply head into one 1024-byte buffer (spec §3.3, §6.1). */

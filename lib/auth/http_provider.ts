@@ -6,8 +6,8 @@
  */
 
 import type { AuthProvider, AuthRequest, AuthResult } from "./types.ts";
-import type { AuthHttpUrl } from "../config/types.ts";
-import type { Conn, ReadSizing, Transport } from "../transport/types.ts";
+import type { AuthHttpUrl } from "../config/mod.ts";
+import type { Conn, ReadSizing, Transport } from "../transport/mod.ts";
 import { AuthReplyParser, buildAuthRequest, decide, requestHasPassword } from "./http_codec.ts";
 import type { ParsedReply } from "./http_codec.ts";
 import { IdlePool } from "./idle_pool.ts";

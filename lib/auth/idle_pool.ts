@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Conn } from "../transport/types.ts";
+import type { Conn } from "../transport/mod.ts";
 import { unrefTimer } from "../util/timers.ts";
 
 /** A connection taken from the pool, with the read that was pending while it idled. */

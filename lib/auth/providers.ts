@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { ServerConfig, StaticAuthConfig } from "../config/types.ts";
-import type { Transport } from "../transport/types.ts";
+import type { ServerConfig, StaticAuthConfig } from "../config/mod.ts";
+import type { Transport } from "../transport/mod.ts";
 import type { AuthProvider, AuthResult } from "./types.ts";
 import { HttpAuthProvider } from "./http_provider.ts";
 import type { VerifyCache } from "./password_hash.ts";

@@ -6,7 +6,7 @@
 
 import type { AuthProvider, AuthRequest, AuthResult } from "./types.ts";
 import type { MailProtocol } from "../types.ts";
-import type { StaticAuthConfig, StaticUser } from "../config/types.ts";
+import type { StaticAuthConfig, StaticUser } from "../config/mod.ts";
 import { hashPassword, verifyPassword } from "./password_hash.ts";
 import type { VerifyCache } from "./password_hash.ts";
 import { toBinary, utf8 } from "../util/bytes.ts";

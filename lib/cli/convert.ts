@@ -9,7 +9,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { loadConfigText } from "../config/load.ts";
+import { loadConfigText } from "../config/mod.ts";
 import { convertNginxConfig, formatReport, fsIncludeReader } from "../convert/mod.ts";
 import { VERSION } from "../version.ts";
 

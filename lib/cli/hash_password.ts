@@ -5,7 +5,7 @@
  * @module
  */
 
-import { hashPassword } from "../auth/password_hash.ts";
+import { hashPassword } from "../auth/mod.ts";
 
 /** What the command needs from the outside world. */
 export interface HashPasswordIo {

@@ -11,7 +11,7 @@ import type { MailProtocol } from "../types.ts";
 import type { KeySpec, ValueKind } from "./schema.ts";
 import type { HostPort } from "./addr.ts";
 import { checkRealIpEntry, checkResolverAddress, parseBackend } from "./addr.ts";
-import { type AccessAction, type AccessRule, parseAccessRule } from "../access/rules.ts";
+import { type AccessAction, type AccessRule, parseAccessRule } from "../access/mod.ts";
 import { parseAuthHttpUrl } from "./auth_http_url.ts";
 import { fileProblem } from "./files.ts";
 import { parseListen } from "./listen.ts";

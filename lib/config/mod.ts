@@ -23,3 +23,10 @@ export type {
   StaticAuthConfig,
   StaticUser,
 } from "./types.ts";
+export { splitHostPort } from "./addr.ts";
+export { parseValue } from "./kinds.ts";
+export type { KeyEnv } from "./kinds.ts";
+export { findKey } from "./schema.ts";
+export type { TomlValue } from "./schema.ts";
+export { didYouMean } from "./suggest.ts";
+export { protocolRange, usesClientTls } from "./tls_support.ts";

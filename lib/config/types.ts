@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { AccessRule } from "../access/rules.ts";
+import type { AccessRule } from "../access/mod.ts";
 import type { MailProtocol } from "../types.ts";
 import type { NOT_STORED_IN_SERVER, SchemaRow } from "./schema.ts";
 

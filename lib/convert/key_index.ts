@@ -6,7 +6,7 @@
  * @module
  */
 
-import { CONFIG_KEYS, type KeySpec } from "../config/schema.ts";
+import { CONFIG_KEYS, type KeySpec } from "../config/mod.ts";
 
 /** Where a directive appears in nginx.conf. */
 export type NginxContext = "main" | "mail" | "server";

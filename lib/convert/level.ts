@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { KeySpec, TomlValue } from "../config/schema.ts";
+import type { KeySpec, TomlValue } from "../config/mod.ts";
 import type { Directive } from "./parse.ts";
 import type { TomlItem } from "./toml_write.ts";
 import { REPEATABLE } from "./values.ts";

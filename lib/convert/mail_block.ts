@@ -5,7 +5,7 @@
  * @module
  */
 
-import { didYouMean } from "../config/suggest.ts";
+import { didYouMean } from "../config/mod.ts";
 import { allowedIn, contextName, keyForDirective, knownDirectives, type NginxContext } from "./key_index.ts";
 import { Level } from "./level.ts";
 import type { Directive } from "./parse.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { findKey } from "../config/schema.ts";
+import { findKey } from "../config/mod.ts";
 import { keyForDirective } from "./key_index.ts";
 import type { Level } from "./level.ts";
 import { convertDirective } from "./mail_block.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { TomlValue } from "../config/schema.ts";
+import type { TomlValue } from "../config/mod.ts";
 
 /** One output line group: a key with its comments, or comment lines alone. */
 export type TomlItem =

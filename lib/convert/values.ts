@@ -7,8 +7,8 @@
  */
 
 import { isAbsolute, join } from "node:path";
-import { type KeyEnv, parseValue } from "../config/kinds.ts";
-import type { KeySpec, TomlValue, ValueKind } from "../config/schema.ts";
+import { type KeyEnv, parseValue } from "../config/mod.ts";
+import type { KeySpec, TomlValue, ValueKind } from "../config/mod.ts";
 
 /** Kinds whose directive may repeat at one level, the entries accumulating in order (spec §1.1). */
 export const REPEATABLE: ReadonlySet<ValueKind> = new Set([

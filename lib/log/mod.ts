@@ -7,7 +7,7 @@
 
 import { configureSync, getLogger, jsonLinesFormatter, type LogRecord, resetSync } from "@logtape/logtape";
 import process from "node:process";
-import type { LogConfig } from "../config/types.ts";
+import type { LogConfig } from "../config/mod.ts";
 import { BatchWriter } from "./batch_writer.ts";
 
 export { getLogger };

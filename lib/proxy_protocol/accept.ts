@@ -8,8 +8,8 @@
  */
 
 import type { ProxyProtocolInfo } from "../types.ts";
-import { formatAddress } from "../transport/address.ts";
-import type { Address, Conn } from "../transport/types.ts";
+import { formatAddress } from "../transport/mod.ts";
+import type { Address, Conn } from "../transport/mod.ts";
 import { parseProxyHeader, PROXY_HEADER_LIMIT } from "./parser.ts";
 import { ipToBytes, isTrusted, type RealIpTrust } from "./trust.ts";
 import { unmapIPv4 } from "../util/ip.ts";

@@ -7,7 +7,7 @@
  */
 
 import { lookup } from "node:dns/promises";
-import type { Address } from "../transport/types.ts";
+import type { Address } from "../transport/mod.ts";
 import { ipBytes, unmapIPv4 } from "../util/ip.ts";
 
 /** One trusted network. */

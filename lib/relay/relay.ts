@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Conn } from "../transport/types.ts";
+import type { Conn } from "../transport/mod.ts";
 
 /** How and why a relay ended. */
 export type RelayEnd = "closed" | "timeout" | "error" | "aborted";

@@ -12,7 +12,7 @@
 import { createSocket, type Socket } from "node:dgram";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { splitHostPort } from "../config/addr.ts";
+import { splitHostPort } from "../config/mod.ts";
 import type { DnsAnswer, DnsQuery } from "./client_host.ts";
 import { decodeResponse, encodeQuery, sameName } from "./dns_message.ts";
 

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { listenAddress } from "../config/listen.ts";
-import type { ListenSpec, ServerConfig } from "../config/types.ts";
+import { listenAddress } from "../config/mod.ts";
+import type { ListenSpec, ServerConfig } from "../config/mod.ts";
 
 /** One listen entry of a config with the server it belongs to. */
 export interface PlannedListen {

@@ -5,24 +5,24 @@
  * @module
  */
 
-import { type AuthCache, createAdminApp, type ReloadOutcome, type WorkerLink } from "../admin/app.ts";
-import { type HttpServer, serveHttp } from "../admin/serve.ts";
-import { ConnectionLimits } from "../access/limits.ts";
+import { type AuthCache, createAdminApp, type ReloadOutcome, type WorkerLink } from "../admin/mod.ts";
+import { type HttpServer, serveHttp } from "../admin/mod.ts";
+import { ConnectionLimits } from "../access/mod.ts";
 import { AuthProviders, VerifyCache } from "../auth/mod.ts";
-import type { AuthProvider } from "../auth/types.ts";
-import { listenAddress } from "../config/listen.ts";
-import { loadConfigFile } from "../config/load.ts";
-import type { Config, ListenSpec, ServerConfig } from "../config/types.ts";
+import type { AuthProvider } from "../auth/mod.ts";
+import { listenAddress } from "../config/mod.ts";
+import { loadConfigFile } from "../config/mod.ts";
+import type { Config, ListenSpec, ServerConfig } from "../config/mod.ts";
 import { getLogger } from "../log/mod.ts";
-import { MailproxyMetrics } from "../metrics/mailproxy_metrics.ts";
+import { MailproxyMetrics } from "../metrics/mod.ts";
 import { SHUTDOWN_REASON } from "../session/goodbye.ts";
 import { SessionRegistry } from "../session/registry.ts";
 import { runSession } from "../session/session.ts";
 import { listenNeedsTls, prepareServerSecurity, type ServerSecurity } from "../tls/mod.ts";
-import { formatAddress } from "../transport/address.ts";
+import { formatAddress } from "../transport/mod.ts";
 import { ClientHostLookup } from "../resolver/mod.ts";
 import { runtimeVersion } from "../transport/mod.ts";
-import type { Listener, Transport } from "../transport/types.ts";
+import type { Listener, Transport } from "../transport/mod.ts";
 import { VERSION } from "../version.ts";
 import { listensOf, planListeners } from "./listener_plan.ts";
 import { serverChanges } from "./server_changes.ts";

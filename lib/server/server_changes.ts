@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ServerConfig } from "../config/types.ts";
+import type { ServerConfig } from "../config/mod.ts";
 
 /** Keys that are positions in the file, not settings. */
 const IGNORED = new Set(["index", "line"]);

@@ -26,8 +26,8 @@
 import { chmodSync, mkdtempSync, rmSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { WorkerReply } from "../admin/fleet.ts";
-import { type HttpServer, serveHttpUnix } from "../admin/serve.ts";
+import type { WorkerReply } from "../admin/mod.ts";
+import { type HttpServer, serveHttpUnix } from "../admin/mod.ts";
 
 /** Set in a copy's environment to the UNIX socket path of its private admin endpoint. */
 export const WORKER_ADMIN_ENV = "MAILPROXY_WORKER_ADMIN";

@@ -15,7 +15,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import process from "node:process";
-import type { WorkerLink } from "../admin/fleet.ts";
+import type { WorkerLink } from "../admin/mod.ts";
 import {
   createPrivateDir,
   removePrivateDir,

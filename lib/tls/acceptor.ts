@@ -16,10 +16,10 @@
 import { constants } from "node:crypto";
 import type { Socket } from "node:net";
 import * as tls from "node:tls";
-import type { ServerConfig } from "../config/types.ts";
-import type { TlsHandshake } from "../transport/types.ts";
+import type { ServerConfig } from "../config/mod.ts";
+import type { TlsHandshake } from "../transport/mod.ts";
 import type { CertKeyPair, TlsMaterial } from "./material.ts";
-import { protocolRange } from "../config/tls_support.ts";
+import { protocolRange } from "../config/mod.ts";
 
 interface Pending {
   resolve(socket: tls.TLSSocket): void;

@@ -10,8 +10,8 @@
 
 import { isIP } from "node:net";
 import * as tls from "node:tls";
-import type { ServerConfig } from "../config/types.ts";
-import type { TlsHandshake } from "../transport/types.ts";
+import type { ServerConfig } from "../config/mod.ts";
+import type { TlsHandshake } from "../transport/mod.ts";
 import { loadTlsMaterialPairs } from "./material.ts";
 
 /** The backend TLS mode of one session (server setting or the auth service's Auth-Backend-TLS). */

@@ -10,7 +10,7 @@
 import { createHash, X509Certificate } from "node:crypto";
 import type { PeerCertificate, TLSSocket } from "node:tls";
 import type { ClientTlsInfo } from "../types.ts";
-import type { ServerConfig } from "../config/types.ts";
+import type { ServerConfig } from "../config/mod.ts";
 import { checkCrls, type Crl } from "./crl.ts";
 import { toPem } from "./der.ts";
 import { certParts, rfc2253, SIGNATURE_NAMES } from "./x509.ts";

@@ -9,7 +9,7 @@
 
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import type { ServerConfig } from "../config/types.ts";
+import type { ServerConfig } from "../config/mod.ts";
 import { type Crl, parseCrls } from "./crl.ts";
 import { pemBlocks } from "./der.ts";
 

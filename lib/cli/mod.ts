@@ -1,0 +1,6 @@
+/**
+ * The command line: running the proxy, `--check`, `hash-password`, `convert`.
+ * @module
+ */
+
+export { main } from "./main.ts";
