@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
 import * as net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Buffer } from "node:buffer";
 import { HttpAuthProvider, MAX_WAIT_ROUNDS } from "./http_provider.ts";
 import type { AuthRequest } from "./types.ts";
@@ -208,7 +211,7 @@ Deno.test("http provider: abort during the exchange and during a WAIT sleep", as
 });
 
 Deno.test("http provider: auth_http on a UNIX socket, with keep-alive reuse", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "mailproxy-auth-" });
+  const dir = mkdtempSync(join(tmpdir(), "mailproxy-auth-"));
   const path = `${dir}/auth.sock`;
   const requests: string[] = [];
   let connections = 0;
@@ -260,6 +263,6 @@ Deno.test("http provider: auth_http on a UNIX socket, with keep-alive reuse", as
   } finally {
     p.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    Deno.removeSync(dir, { recursive: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 });
