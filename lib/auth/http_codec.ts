@@ -1,6 +1,6 @@
 /**
- * Sans-I/O codec for nginx's auth_http protocol (spec §3): builds the request bytes,
- * parses the reply head incrementally and turns it into a decision. No sockets or
+ * Sans-I/O codec for nginx's auth_http protocol (docs/spec/nginx-mail.md §3): builds the
+ * request bytes, parses the reply head incrementally and turns it into a decision. No sockets or
  * timers here; {@link HttpAuthProvider} drives it.
  * @module
  */

@@ -4,9 +4,10 @@
  * documentation are all generated from {@link CONFIG_KEYS}, so a key added here is
  * automatically validated, documented and offered by editors.
  *
- * Key names are the nginx directive names. Defaults are written in TOML form (as a
- * user would type them) and parsed by the same code as user values, so the documented
- * default and the effective default cannot disagree.
+ * Key names are the nginx directive names ("spec §X" below: docs/spec/nginx-mail.md).
+ * Defaults are written in TOML form (as a user would type them) and parsed by the same
+ * code as user values, so the documented default and the effective default cannot
+ * disagree.
  * @module
  */
 

@@ -1,6 +1,7 @@
 /**
- * The PROXY protocol (spec §2.1, §2.2, §5.1): reading a load balancer's header with
- * `set_real_ip_from` deciding whom to trust, and writing one to backends.
+ * The PROXY protocol (docs/spec/nginx-mail.md §2.1, §2.2, §5.1): reading a load
+ * balancer's header with `set_real_ip_from` deciding whom to trust, and writing one to
+ * backends.
  * @module
  */
 

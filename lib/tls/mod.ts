@@ -1,7 +1,8 @@
 /**
  * TLS for the session driver: what a server's listeners need (built from the config
  * at start and on every reload, so renewed certificate files apply to new sessions),
- * and the client handshake with nginx's client-certificate rules (spec §4.4).
+ * and the client handshake with nginx's client-certificate rules
+ * (docs/spec/nginx-mail.md §4.4).
  * @module
  */
 
