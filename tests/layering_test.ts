@@ -13,10 +13,9 @@
  */
 
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
-
-const ROOT = new URL("../", import.meta.url).pathname;
+import { ROOT, sourceFiles } from "./helpers/source_files.ts";
 
 /** The floors, lowest first; a folder may import folders on lower floors only. */
 export const FLOORS: readonly (readonly string[])[] = [
@@ -44,17 +43,6 @@ const PENDING = {
 const BY_FILE = new Set(["(root)", "util"]);
 
 const TEST_FILE = /(?:_test\.tsx?|\/test_support\.ts|\/config\/testing\.ts)$/;
-
-/** Every .ts/.tsx file under lib/, relative to the repository root. */
-function libFiles(dir = "lib"): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory()) out.push(...libFiles(path));
-    else if (/\.tsx?$/.test(entry.name)) out.push(path);
-  }
-  return out;
-}
 
 /** The relative specifiers a source imports or re-exports (static and dynamic). */
 export function importsOf(source: string): string[] {
@@ -154,7 +142,7 @@ Deno.test("layering: imports are found in every form", () => {
 });
 
 Deno.test("layering: every folder under lib/ follows the rules of docs/architecture.md", () => {
-  const files = new Map(libFiles().map((f) => [f, readFileSync(join(ROOT, f), "utf8")]));
+  const files = new Map(sourceFiles("lib").map((f) => [f, readFileSync(join(ROOT, f), "utf8")]));
   assert.ok(files.size > 100, `only ${files.size} files found under lib/`);
   assert.deepEqual(violations(files), []);
   // Every folder on a floor exists, has a mod.ts unless imported by file, and is documented.

@@ -7,19 +7,7 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-
-const ROOT = new URL("../", import.meta.url).pathname;
-
-/** Every .ts/.tsx file under `dir`, relative to the repository root. */
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory()) out.push(...sourceFiles(path));
-    else if (/\.tsx?$/.test(entry.name)) out.push(path);
-  }
-  return out;
-}
+import { ROOT, sourceFiles } from "./helpers/source_files.ts";
 
 /** Section numbers of the headings of the spec documents (`### 3.4 Decision…` → `3.4`). */
 function specSections(): Set<string> {
