@@ -7,10 +7,10 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parse } from "smol-toml";
-import { convertNginxConfig } from "../lib/convert/mod.ts";
-import { keyForDirective, knownDirectives } from "../lib/convert/key_index.ts";
-import type { IncludeReader } from "../lib/convert/types.ts";
-import { check } from "./fuzz/fuzz_support.ts";
+import { convertNginxConfig } from "../../lib/convert/mod.ts";
+import { keyForDirective, knownDirectives } from "../../lib/convert/key_index.ts";
+import type { IncludeReader } from "../../lib/convert/types.ts";
+import { check } from "./fuzz_support.ts";
 
 const NAMES = [...knownDirectives(), "mail", "server", "events", "include", "http", "location", "user"];
 
