@@ -8,13 +8,13 @@ import assert from "node:assert/strict";
 import { testServerConfig } from "../../tests/helpers/server_config.ts";
 import { CONFIG_KEYS, isServerKey, NOT_STORED_IN_SERVER } from "./schema.ts";
 import { loadOk, MINIMAL } from "./testing.ts";
-import type { ServerConfig, UntypedServerKinds } from "./types.ts";
+import type { ServerConfig, UntypedRowKinds } from "./types.ts";
 
 const rowNames = () => ["index", "line", ...CONFIG_KEYS.filter(isServerKey).map((k) => k.name)].sort();
 
-Deno.test("ServerConfig: every row kind of a server has a TypeScript type", () => {
+Deno.test("ServerConfig, Config, LogConfig: every row kind they derive from has a TypeScript type", () => {
   // Compile-time: a row of a kind without an entry in KindTypes makes this line fail to type-check.
-  const everyKindTyped: [UntypedServerKinds] extends [never] ? true : false = true;
+  const everyKindTyped: [UntypedRowKinds] extends [never] ? true : false = true;
   assert.equal(everyKindTyped, true);
 });
 

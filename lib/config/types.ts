@@ -70,6 +70,7 @@ interface KindTypes {
   ssl_protocols: string[];
   ssl_session_cache: string;
   sni: SniCertificate[];
+  workers: number | "auto";
 }
 
 /** A row's value: enum rows their values, other kinds per {@link KindTypes}; `default: null` adds null. */
@@ -89,11 +90,17 @@ type ServerRow = Exclude<
   { kind: "unsupported" | "removed" } | { name: (typeof NOT_STORED_IN_SERVER)[number] }
 >;
 
-/** Kinds of server rows that {@link KindTypes} has no type for; must stay `never` (a test checks). */
-export type UntypedServerKinds = Exclude<ServerRow["kind"], keyof KindTypes | "enum">;
+/** Kinds of derived rows that {@link KindTypes} has no type for; must stay `never` (a test checks). */
+export type UntypedRowKinds = Exclude<
+  (ServerRow | TopRow | Extract<SchemaRow, { context: "log" }>)["kind"],
+  keyof KindTypes | "enum"
+>;
+
+/** The values of some rows, by key name. */
+type RowValues<Rows extends SchemaRow> = { -readonly [R in Rows as R["name"]]: ValueOf<R> };
 
 /** The values of the {@link ServerRow}s, by key name. */
-type ServerValues = { -readonly [R in ServerRow as R["name"]]: ValueOf<R> };
+type ServerValues = RowValues<ServerRow>;
 
 /**
  * Everything a `[[server]]` table resolves to after inheritance from the mail level:
@@ -134,24 +141,19 @@ export interface AdminConfig {
   token: string | null;
 }
 
-/** The `[log]` table. */
-export interface LogConfig {
-  level: "debug" | "info" | "warning" | "error";
-  format: "text" | "json";
-}
+/** The `[log]` table: one field per `log` row of the schema. */
+export type LogConfig = RowValues<Extract<SchemaRow, { context: "log" }>>;
 
-/** The whole resolved configuration. */
-export interface Config {
+/** Top-level scalar rows (`worker_processes`, `shutdown_timeout`, …); tables are typed below. */
+type TopRow = Exclude<Extract<SchemaRow, { context: "top" }>, { kind: "table" | "table_array" }>;
+
+/**
+ * The whole resolved configuration: the top-level scalars (derived from their rows, so
+ * `resolve.ts` fails to compile when a new one is not read), the servers and the tables.
+ */
+export interface Config extends RowValues<TopRow> {
   /** Absolute path of the file it came from. */
   file: string;
-  /** Number of worker processes, or `"auto"` for one per CPU core (default 1). */
-  worker_processes: number | "auto";
-  /** Drain limit (ms) on SIGTERM/SIGINT before remaining sessions are ended. */
-  shutdown_timeout: number;
-  /** Most client connections at once, all servers together; 0 = no limit. */
-  max_connections: number;
-  /** Most client connections at once from one client address; 0 = no limit. */
-  max_connections_per_ip: number;
   servers: ServerConfig[];
   admin: AdminConfig;
   log: LogConfig;
