@@ -6,13 +6,14 @@
 
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { checkPortsFree, loadConfigFile, summarizeConfig } from "../config/mod.ts";
+import { loadConfigFile } from "../config/mod.ts";
 import { getLogger, setupLogging } from "../log/mod.ts";
 import { setSessionIdPrefix } from "../session/registry.ts";
 import { Mailproxy } from "../server/mailproxy.ts";
 import { ownWorkerAdminSocket, planWorkers, workerIndex } from "../server/workers.ts";
 import { runtimeVersion, transport } from "../transport/mod.ts";
 import { VERSION } from "../version.ts";
+import { runCheck } from "./check.ts";
 import { runConvert } from "./convert.ts";
 import { runHashPassword } from "./hash_password.ts";
 import { createTerminalIo } from "./terminal_io.ts";
@@ -81,16 +82,7 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
     return 1;
   }
   const config = loaded.config;
-  if (values.check) {
-    const busy = await checkPortsFree(config);
-    if (busy.length > 0) {
-      for (const line of busy) io.err(`${line}\n`);
-      io.err(`mailproxy: configuration file ${values.config} test failed\n`);
-      return 1;
-    }
-    io.out(summarizeConfig(config));
-    return 0;
-  }
+  if (values.check) return await runCheck(config, io);
 
   setupLogging(config.log);
   const log = getLogger(["mailproxy", "main"]);

@@ -59,7 +59,9 @@ Deno.test("checkPortsFree reports a busy port and passes a free one", async () =
     const config = loadOk(
       `auth_http = "a:1"\n[[server]]\nlisten = ["127.0.0.1:${busy}", "127.0.0.1:${free}"]\nprotocol = "imap"\n`,
     );
-    assert.deepEqual(await checkPortsFree(config), [`listen "127.0.0.1:${busy}": address already in use`]);
+    assert.deepEqual(await checkPortsFree(config), [
+      { address: `127.0.0.1:${busy}`, code: "EADDRINUSE", problem: "address already in use", admin: false },
+    ]);
   } finally {
     await new Promise((resolve) => blocker.close(resolve));
   }
