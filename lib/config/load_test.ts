@@ -378,9 +378,21 @@ Deno.test("admin, log and worker_processes tables", () => {
   assert.equal(config.admin.listen?.host, "127.0.0.1");
   assert.equal(config.admin.listen?.port, 8080);
   assert.deepEqual(config.log, { level: "debug", format: "json" });
-  const open = loadOk(`${MINIMAL}[admin]\nlisten = "8025"\n`);
-  assert.equal(open.admin.listen?.host, "0.0.0.0");
-  assert.match(open.warnings[0], /^proxy\.toml:6: \[admin\] listens on 0\.0\.0\.0:8025 without a token/);
+  // A public admin API without a token is refused unless the operator says so explicitly.
+  const open = loadErrors(`${MINIMAL}[admin]\nlisten = "8025"\n`);
+  assert.equal(open.length, 1);
+  assert.match(open[0], /^proxy\.toml:6: \[admin\] listens on 0\.0\.0\.0:8025 without a token: /);
+  assert.match(open[0], /allow_unauthenticated = true/);
+  assert.match(loadErrors(`${MINIMAL}[admin]\nlisten = "[::]:8025"\n`)[0], /\[::\]:8025 without a token/);
+  assert.match(loadErrors(`${MINIMAL}[admin]\nlisten = "192.0.2.1:8025"\n`)[0], /without a token/);
+  const trusted = loadOk(`${MINIMAL}[admin]\nlisten = "8025"\nallow_unauthenticated = true\n`);
+  assert.equal(trusted.admin.listen?.host, "0.0.0.0");
+  assert.deepEqual(trusted.warnings, []);
+  assert.equal(loadOk(`${MINIMAL}[admin]\nlisten = "8025"\ntoken = "t"\n`).admin.token, "t");
+  // Loopback and UNIX sockets stay token-free.
+  for (const listen of ["127.0.0.1:8025", "127.0.0.2:8025", "[::1]:8025", "unix:/run/mailproxy-admin.sock"]) {
+    assert.equal(loadOk(`${MINIMAL}[admin]\nlisten = "${listen}"\n`).admin.token, null, listen);
+  }
   assert.deepEqual(loadErrors(`${MINIMAL}[admin]\nlisten = "8025 ssl"\n[log]\nlevel = "warn"\n`), [
     'proxy.toml:6: "listen" in [admin]: listen options are not supported here',
     'proxy.toml:8: "level" in [log]: invalid value "warn" (expected one of "debug", "info", "warning", "error") ' +

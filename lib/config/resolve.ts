@@ -100,14 +100,17 @@ function readAdmin(value: unknown, baseDir: string, rep: Reporter): AdminConfig 
     listen: (read.values.get("listen") ?? defaultOf("admin", "listen")) as ListenSpec,
     token: (read.values.get("token") ?? null) as string | null,
   };
+  // Anyone who reaches the admin API can list sessions, kick users and reload: off loopback
+  // it needs a token, or the operator saying explicitly that the network is trusted.
   const host = admin.listen?.host ?? "";
-  const loopback = admin.listen?.transport === "unix" || host.startsWith("127.") || host === "::1";
-  if (!loopback && admin.token === null && read.present.has("listen") && read.values.has("listen")) {
-    rep.warn(
+  const loopback = admin.listen?.transport === "unix" || host.startsWith("127.") || host === "::1" ||
+    host.startsWith("::ffff:127.");
+  if (!loopback && admin.token === null && read.values.get("allow_unauthenticated") !== true) {
+    rep.error(
       ["admin", "listen"],
-      `[admin] listens on ${
-        listenAddress(admin.listen!)
-      } without a token; anyone who can reach it can use it`,
+      `[admin] listens on ${listenAddress(admin.listen!)} without a token: anyone who can reach it could ` +
+        "list sessions, kick users and reload. Set [admin] token, listen on loopback or a UNIX socket, " +
+        "or set allow_unauthenticated = true if the network is trusted",
     );
   }
   return admin;

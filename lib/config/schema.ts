@@ -853,6 +853,17 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     doc: "Bearer token required on every admin request when set.",
     example: 'token = "change-me"',
   },
+  {
+    name: "allow_unauthenticated",
+    kind: "bool",
+    context: "admin",
+    default: false,
+    directive: null,
+    doc: "Serve the admin API without a token on an address that is not loopback (refused otherwise: " +
+      "anyone who reaches it could list sessions, kick users and reload). Loopback and UNIX sockets " +
+      "never need it.",
+    example: "allow_unauthenticated = true",
+  },
 
   // ---- [log] -------------------------------------------------------------------------
   {
