@@ -58,7 +58,10 @@ export function resolveConfig(input: ResolveInput): LoadResult {
     worker_processes: (top.values.get("worker_processes") ?? defaultOf("top", "worker_processes")) as
       | number
       | "auto",
-    shutdown_timeout: (top.values.get("shutdown_timeout") ?? defaultOf("top", "shutdown_timeout")) as number,
+    worker_shutdown_timeout: (top.values.get("worker_shutdown_timeout") ?? null) as number | null,
+    // nginx's worker_shutdown_timeout also bounds a graceful stop: it is the drain's default too.
+    shutdown_timeout: (top.values.get("shutdown_timeout") ?? top.values.get("worker_shutdown_timeout") ??
+      defaultOf("top", "shutdown_timeout")) as number,
     max_connections: (top.values.get("max_connections") ?? defaultOf("top", "max_connections")) as number,
     max_connections_per_ip: (top.values.get("max_connections_per_ip") ??
       defaultOf("top", "max_connections_per_ip")) as number,

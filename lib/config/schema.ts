@@ -131,11 +131,24 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     example: 'worker_processes = "auto"',
   },
   {
+    name: "worker_shutdown_timeout",
+    kind: "duration",
+    context: "top",
+    default: null,
+    defaultDoc: "none (sessions of an old configuration may go on for ever, as in nginx)",
+    directive: "worker_shutdown_timeout TIME;",
+    doc: "After a reload, how long sessions started under the previous configuration may go on; then " +
+      "they are ended (before login with the protocol's goodbye). The value of the configuration a " +
+      "session started under applies, as in nginx.",
+    example: 'worker_shutdown_timeout = "10m"',
+  },
+  {
     name: "shutdown_timeout",
     kind: "duration",
     context: "top",
     default: "30s",
-    directive: "worker_shutdown_timeout TIME;",
+    defaultDoc: "worker_shutdown_timeout when that is set, else 30s",
+    directive: null,
     doc: "On SIGTERM/SIGINT, how long sessions may go on after listeners close; the rest are then ended.",
     example: 'shutdown_timeout = "2m"',
   },

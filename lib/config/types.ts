@@ -167,6 +167,11 @@ export interface Config {
   file: string;
   /** Number of worker processes, or `"auto"` for one per CPU core (default 1). */
   worker_processes: number | "auto";
+  /**
+   * After a reload, how long (ms) sessions started under the replaced config may go on
+   * before they are ended; null = no limit (nginx's default).
+   */
+  worker_shutdown_timeout: number | null;
   /** Drain limit (ms) on SIGTERM/SIGINT before remaining sessions are ended. */
   shutdown_timeout: number;
   /** Most client connections at once, all servers together; 0 = no limit. */

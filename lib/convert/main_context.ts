@@ -21,7 +21,6 @@ const ADVICE: Record<string, string> = {
   daemon: "mailproxy always runs in the foreground; the service manager runs it in the background",
   master_process: "mailproxy has no master process",
   worker_rlimit_nofile: "set the open-file limit with LimitNOFILE= in packaging/mailproxy.service",
-  worker_shutdown_timeout: "this version of mailproxy has no key for it (it drains sessions on SIGTERM)",
   env: "set the environment in the service manager (Environment= in the systemd unit)",
   load_module: "mailproxy has no dynamic modules",
   http: "not part of the mail proxy; mailproxy proxies mail only",

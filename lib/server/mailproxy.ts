@@ -1,6 +1,7 @@
 /**
  * The running proxy: binds every listener of the config, runs a session per
- * connection, serves the admin API, reloads its config in place, and shuts down
+ * connection, serves the admin API, reloads its config in place (ending the sessions of
+ * the replaced config after its `worker_shutdown_timeout`, when set), and shuts down
  * by draining sessions up to `shutdown_timeout`.
  * @module
  */
@@ -24,6 +25,7 @@ import { runtimeVersion } from "../transport/mod.ts";
 import type { Listener, Transport } from "../transport/types.ts";
 import { VERSION } from "../version.ts";
 import { listensOf, planListeners } from "./listener_plan.ts";
+import { OldSessions } from "./old_sessions.ts";
 import { serverChanges } from "./server_changes.ts";
 import { serveWorkerAdmin } from "./worker_admin.ts";
 import { workerCount } from "./workers.ts";
@@ -84,6 +86,13 @@ export class Mailproxy {
   #lastReload: { at: number; ok: boolean; errors: string[] } | null = null;
   #stopping = false;
   readonly #log = getLogger(["mailproxy", "server"]);
+  /** worker_shutdown_timeout: ends the sessions of replaced configs after their timeout. */
+  readonly #oldSessions = new OldSessions(this.registry, (n, ms) => {
+    this.#log.info("worker_shutdown_timeout {seconds}s: ended {n} session(s) of a previous config", {
+      seconds: ms / 1000,
+      n,
+    });
+  });
 
   constructor(config: Config, transport: Transport, options: MailproxyOptions = {}) {
     this.#config = config;
@@ -322,8 +331,20 @@ export class Mailproxy {
     if (this.#config.shutdown_timeout !== next.shutdown_timeout) {
       changes.push(`shutdown_timeout ${next.shutdown_timeout / 1000}s`);
     }
+    if (this.#config.worker_shutdown_timeout !== next.worker_shutdown_timeout) {
+      const t = next.worker_shutdown_timeout;
+      changes.push(`worker_shutdown_timeout ${t === null ? "none" : `${t / 1000}s`}`);
+    }
     for (const server of next.servers) this.metrics.initServer(server.index, server.protocol);
 
+    // The sessions of the replaced config end after its worker_shutdown_timeout (nginx's meaning).
+    const timeout = this.#config.worker_shutdown_timeout;
+    const retired = this.#oldSessions.retire(timeout);
+    if (timeout !== null && retired > 0) {
+      changes.push(
+        `${retired} session(s) of the previous config end in ${timeout / 1000}s (worker_shutdown_timeout)`,
+      );
+    }
     this.#config = next;
     this.#options.onReload?.(next);
     this.#lastReload = { at: Date.now(), ok: true, errors: [] };
@@ -354,6 +375,7 @@ export class Mailproxy {
   async stop(drainMs: number = this.#config.shutdown_timeout): Promise<void> {
     this.#stopping = true;
     await this.#reloading;
+    this.#oldSessions.clear();
     for (const l of this.#listeners.values()) l.listener.close();
     this.#listeners.clear();
     if (this.#sessions.size > 0 && drainMs > 0) {
