@@ -68,6 +68,7 @@ const KINDS: Partial<Record<ValueKind, string>> = {
   workers: '`"auto"` or an integer',
   backend: '`"ip:port"`, or `{ imap = "ip:port", pop3 = "ip:port", smtp = "ip:port" }`',
   password_hash: '`"$scrypt$..."` from `mailproxy hash-password`',
+  error_log: '`"TARGET [LEVEL]"` or an array of them; TARGET `stderr`, a file path or `syslog:server=…`',
   table: "table",
   table_array: "array of tables",
   unsupported: "not supported",

@@ -36,11 +36,11 @@ const DRAIN_KEY = keyForDirective("worker_shutdown_timeout");
 
 /** Each fixture with the directives `convert` must report (nothing else). */
 const CASES: Record<string, string[]> = {
-  "docs_core_example.conf": ["error_log", "worker_connections"],
+  "docs_core_example.conf": ["worker_connections"],
   "docs_ssl_example.conf": [],
   "docs_auth_http_example.conf": [],
   "legacy_ssl_on.conf": [],
-  "spec_all_directives.conf": ["error_log", "ssl_dhparam", "ssl_session_ticket_key", "ssl_conf_command"],
+  "spec_all_directives.conf": ["ssl_dhparam", "ssl_session_ticket_key", "ssl_conf_command"],
   "imap_compare.conf": [],
   "pop3_smtp_compare.conf": [],
   "large_realistic.conf": [
@@ -48,14 +48,12 @@ const CASES: Record<string, string[]> = {
     "pid",
     "worker_rlimit_nofile",
     ...(DRAIN_KEY ? [] : ["worker_shutdown_timeout"]),
-    "error_log",
     "worker_connections",
     "multi_accept",
     "http",
     "resolver",
     "ssl_dhparam",
     "ssl_session_ticket_key",
-    "error_log",
     "ssl_conf_command",
   ],
 };
@@ -84,7 +82,7 @@ Deno.test("convert large_realistic.conf: three protocols, TLS, STARTTLS and incl
   if (!loaded.ok) return assert.fail(loaded.errors.join("\n"));
   const c = loaded.config;
   assert.equal(c.worker_processes, "auto");
-  assert.equal(c.log.level, "info", "error_log notice → info");
+  assert.deepEqual(c.error_log?.map((t) => [t.type, t.level]), [["file", "info"]], "error_log notice → info");
   assert.deepEqual(c.servers.map((s) => s.protocol), ["imap", "pop3", "smtp", "smtp"]);
   assert.deepEqual(c.servers.map((s) => s.starttls), ["on", "only", "only", "on"]);
   assert.deepEqual(c.servers.map((s) => s.listen.filter((l) => l.ssl).map((l) => l.port)), [
@@ -96,6 +94,9 @@ Deno.test("convert large_realistic.conf: three protocols, TLS, STARTTLS and incl
     [],
   ]);
   const [imap, pop3, submission, mx] = c.servers;
+  assert.deepEqual(submission.error_log?.map((t) => t.type === "file" && t.path), [
+    "/var/log/nginx/submission.log",
+  ], "a per-server error_log");
   assert.equal(imap.listen[1].ipv6only, true);
   assert.deepEqual(imap.imap_capabilities.slice(-2), ["IDLE", "NAMESPACE"], "repeated list accumulates");
   assert.deepEqual(pop3.pop3_capabilities.at(-1), "EXPIRE NEVER");
@@ -193,7 +194,7 @@ for (const runtime of RUNTIMES) {
     const stdout = new TextDecoder().decode(out.stdout);
     const stderr = new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 2, stderr);
-    assert.deepEqual(reportedNames(stderr), ["error_log", "worker_connections"]);
+    assert.deepEqual(reportedNames(stderr), ["worker_connections"]);
     const doc = parse(stdout) as Record<string, unknown>;
     assert.equal((doc.server as unknown[]).length, 4);
     assert.equal(doc.xclient, false);

@@ -6,8 +6,9 @@
 
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { loadConfigFile } from "../config/mod.ts";
-import { getLogger, setupLogging } from "../log/mod.ts";
+import { type Config, loadConfigFile } from "../config/mod.ts";
+import type { LogOutputs } from "../log/mod.ts";
+import { createLogOutputs, getLogger } from "../log/mod.ts";
 import { setSessionIdPrefix } from "../session/registry.ts";
 import { Mailproxy } from "../server/mailproxy.ts";
 import { ownWorkerAdminSocket, planWorkers, workerIndex } from "../server/workers.ts";
@@ -29,6 +30,7 @@ Usage:
   mailproxy --help                   this text
 
 Signals: SIGHUP reloads the config (a bad one is refused, the old one keeps running);
+SIGUSR1 reopens the log files (after logrotate moved them);
 SIGTERM/SIGINT stop accepting, let sessions finish up to shutdown_timeout, then end them.
 `;
 
@@ -84,7 +86,20 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
   const config = loaded.config;
   if (values.check) return await runCheck(config, io);
 
-  setupLogging(config.log);
+  const outputs = createLogOutputs();
+  try {
+    outputs.configure(config);
+  } catch (err) {
+    io.err(`mailproxy: error_log: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  const code = await run(config, outputs, io);
+  await outputs.close();
+  return code;
+}
+
+/** Runs the proxy with its logs set up; resolves with the exit code once it stopped. */
+async function run(config: Config, outputs: LogOutputs, io: CliIo): Promise<number> {
   const log = getLogger(["mailproxy", "main"]);
   for (const w of config.warnings) log.warn("{warning}", { warning: w });
   // worker_processes: copies share the listening sockets (lib/server/workers.ts); only the
@@ -96,7 +111,13 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
     error: (message) => log.error("{message}", { message }),
   }, config.admin.listen !== null);
   const proxy = new Mailproxy(config, transport, {
-    onReload: (c) => setupLogging(c.log),
+    onReload: (c) => {
+      try {
+        outputs.configure(c);
+      } catch (err) {
+        log.error("reload: error_log: {error}; the previous log outputs stay", { error: String(err) });
+      }
+    },
     workers: workers ? () => workers.links() : undefined,
     publicAdmin: worker === 0,
     privateAdmin: ownWorkerAdminSocket() ?? undefined,
@@ -126,6 +147,12 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
     process.on("SIGINT", () => stop("SIGINT"));
     // The reload logs its outcome itself (applied changes, or the errors that refused it).
     if (process.platform !== "win32") {
+      // logrotate / `nginx -s reopen`: new lines go to a new file at each error_log path.
+      process.on("SIGUSR1", () => {
+        workers?.signal("SIGUSR1");
+        outputs.reopen();
+        log.info("SIGUSR1: log files reopened");
+      });
       process.on("SIGHUP", () => {
         workers?.signal("SIGHUP");
         void proxy.reload();

@@ -66,6 +66,7 @@ export function resolveConfig(input: ResolveInput): LoadResult {
     max_connections_per_ip: (top.values.get("max_connections_per_ip") ??
       defaultOf("top", "max_connections_per_ip")) as number,
     servers,
+    error_log: (top.values.get("error_log") ?? null) as Config["error_log"],
     admin,
     log,
     static_auth: staticAuth.config,

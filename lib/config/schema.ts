@@ -58,6 +58,8 @@ export type ValueKind =
   | "backend"
   /** A `$scrypt$…` hash made by `mailproxy hash-password`. */
   | "password_hash"
+  /** `error_log`: `"TARGET [LEVEL]"` entries (stderr, a file, `syslog:server=…`); string or array. */
+  | "error_log"
   /** A sub-table with its own keys (`[admin]`, `[log]`, `[static_auth]`). */
   | "table"
   /** An array of tables (`[[server]]`, `[[static_auth.user]]`). */
@@ -200,7 +202,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     context: "top",
     default: null,
     directive: null,
-    doc: "Logging (level and format); replaces nginx error_log.",
+    doc: "Logging: the level of the default stderr output and the line format of stderr and files.",
     example: '[log]\nlevel = "info"',
   },
   {
@@ -838,13 +840,17 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   },
   {
     name: "error_log",
-    kind: "unsupported",
+    kind: "error_log",
     context: "mail",
     default: null,
+    defaultDoc: "stderr, at [log] level",
     directive: "error_log FILE [LEVEL];",
-    doc: "Not supported by mailproxy; use the [log] table.",
-    example: "",
-    reason: "logging is configured in the [log] table (level, format) and goes to stderr",
+    doc: "Where log lines go, one entry per target: stderr, a file (reopened on SIGUSR1) or " +
+      "syslog:server=ADDRESS[:PORT]|unix:PATH[,facility=F][,tag=T][,nohostname][,transport=udp|tcp] " +
+      "(RFC 5424); LEVEL defaults to error, as in nginx. At the top level: every line (process and " +
+      "sessions); in a [[server]]: that server's session lines instead.",
+    example:
+      'error_log = ["/var/log/mailproxy/mail.log info", "syslog:server=unix:/dev/log,facility=mail warn"]',
   },
 
   // ---- [admin] -----------------------------------------------------------------------
@@ -886,7 +892,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     values: ["debug", "info", "warning", "error"],
     default: "info",
     directive: null,
-    doc: "Lowest level written.",
+    doc: "Lowest level written to stderr when no error_log is set (error_log entries carry their own level).",
     example: 'level = "debug"',
   },
   {

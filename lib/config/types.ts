@@ -7,6 +7,7 @@
  */
 
 import type { AccessRule } from "../access/rules.ts";
+import type { ErrorLogTarget } from "../log/targets.ts";
 import type { MailProtocol } from "../types.ts";
 
 /** One `listen` entry (spec §1.3). */
@@ -126,6 +127,10 @@ export interface ServerConfig {
   // access
   /** allow/deny rules in evaluation order (first match decides; none matching allows). */
   access: AccessRule[];
+
+  // logging
+  /** Where this server's session lines go (own or inherited); null = stderr at [log] level. */
+  error_log: ErrorLogTarget[] | null;
 }
 
 /** A built-in user of the `static` auth provider. */
@@ -179,6 +184,8 @@ export interface Config {
   /** Most client connections at once from one client address; 0 = no limit. */
   max_connections_per_ip: number;
   servers: ServerConfig[];
+  /** Mail-level `error_log`: where every line goes unless a server has its own; null = stderr. */
+  error_log: ErrorLogTarget[] | null;
   admin: AdminConfig;
   log: LogConfig;
   static_auth: StaticAuthConfig;

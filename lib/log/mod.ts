@@ -1,55 +1,37 @@
 /**
  * Logging through @logtape/logtape: one line per session event, as human text or
- * JSON lines (for Loki/ELK). Every session line carries the session id, which the
- * admin API shows too. Passwords are never passed to a logger.
+ * JSON lines (for Loki/ELK), to stderr, files and syslog (`error_log`, lib/log/outputs.ts).
+ * Every session line carries the session id, which the admin API shows too. Passwords
+ * are never passed to a logger.
  * @module
  */
 
-import { configureSync, getLogger, jsonLinesFormatter, type LogRecord, resetSync } from "@logtape/logtape";
+import { getLogger } from "@logtape/logtape";
 import process from "node:process";
-import type { LogConfig } from "../config/types.ts";
 import { BatchWriter } from "./batch_writer.ts";
+import { LogOutputs } from "./outputs.ts";
 
 export { getLogger };
+export { LogOutputs, type LogSettings, textLine } from "./outputs.ts";
+export type { ErrorLogTarget, LogLevelName } from "./targets.ts";
 
 /** stderr, in batches of a few milliseconds (see batch_writer.ts); flushed at exit. */
 const stderrBatches = new BatchWriter();
 process.on("exit", () => stderrBatches.flush());
 
-/** Writes pending log lines now (before an abrupt exit or a direct stderr write). */
+/** Writes pending stderr lines now (before an abrupt exit or a direct stderr write). */
 export function flushLogs(): void {
   stderrBatches.flush();
 }
 
-/** Renders a record as `TIME LEVEL [session] message`. */
-function textLine(record: LogRecord): string {
-  const time = new Date(record.timestamp).toISOString();
-  let message = "";
-  for (const part of record.message) message += typeof part === "string" ? part : stringify(part);
-  const session = record.properties.session;
-  const prefix = session ? ` *${session}` : "";
-  return `${time} ${record.level.padEnd(7)}${prefix} ${message}\n`;
-}
-
-function stringify(value: unknown): string {
-  if (typeof value === "string") return value;
-  if (value instanceof Error) return value.message;
-  return JSON.stringify(value) ?? String(value);
-}
-
-/** Sets up logging for the process (idempotent: a reload calls it again). */
-export function setupLogging(
-  config: LogConfig,
-  write: (line: string) => void = (l) => stderrBatches.write(l),
-): void {
-  resetSync();
-  const format = config.format === "json" ? jsonLinesFormatter : textLine;
-  configureSync({
-    reset: true,
-    sinks: { out: (record: LogRecord) => write(format(record)) },
-    loggers: [
-      { category: ["mailproxy"], lowestLevel: config.level, sinks: ["out"] },
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["out"] },
-    ],
-  });
+/**
+ * The outputs of this process, writing stderr through the process's one batch writer.
+ * The CLI makes one and owns it (configure at start and on reload, reopen on SIGUSR1,
+ * close before exit).
+ */
+export function createLogOutputs(): LogOutputs {
+  const outputs = new LogOutputs(stderrBatches);
+  // Last resort for an exit that did not close them: at least the batches are written.
+  process.on("exit", () => outputs.flush());
+  return outputs;
 }
