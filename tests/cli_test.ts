@@ -193,6 +193,39 @@ protocol = "imap"
     }
   });
 
+  Deno.test(`cli (${runtime}): --check refuses a public admin API without a token unless told so`, async () => {
+    const adminPort = await freePort();
+    const text = (extra: string) =>
+      `auth_http = "http://127.0.0.1:9000/auth"
+[admin]
+listen = "0.0.0.0:${adminPort}"
+${extra}
+[[server]]
+listen = "127.0.0.1:1"
+protocol = "imap"
+`;
+    const open = await mailproxy(
+      runtime,
+      "--check",
+      "--config",
+      config(`admin-open-${runtime}.toml`, text("")),
+    );
+    assert.equal(open.code, 1);
+    assert.match(
+      open.stderr,
+      /:3: \[admin\] listens on 0\.0\.0\.0:\d+ without a token: anyone who can reach it/,
+    );
+    for (const extra of ['token = "s3cret"', "allow_unauthenticated = true"]) {
+      const ok = await mailproxy(
+        runtime,
+        "--check",
+        "--config",
+        config(`admin-ok-${runtime}.toml`, text(extra)),
+      );
+      assert.equal(ok.code, 0, ok.stderr);
+    }
+  });
+
   Deno.test(`cli (${runtime}): a missing config file and an unknown flag are one clear line`, async () => {
     const r = await mailproxy(runtime, "--config", join(dir, "absent.toml"));
     assert.equal(r.code, 1);
