@@ -19,7 +19,7 @@ import type { KeyPath } from "./locate.ts";
 import { didYouMean } from "./suggest.ts";
 import { MAX_TIMER_MS, parseDuration, parseSize } from "./values.ts";
 import { type ErrorLogTarget, parseErrorLog } from "../log/targets.ts";
-import { accessSync, closeSync, constants, openSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 
 /** What a parser needs to know about the key it reads and where to report. */
@@ -605,6 +605,15 @@ const errorLog: Parser = (value, env) => {
       env.invalid(parsed.error, sub);
       ok = false;
       return;
+    }
+    if (parsed.target.type === "syslog" && parsed.target.transport === "unix") {
+      // Not an error: the syslog daemon may start after mailproxy; lines are dropped until it does.
+      if (!existsSync(parsed.target.path)) {
+        env.warn(
+          `"${env.spec.name}" ${env.where}: ${parsed.target.path} does not exist (no local syslog daemon?)`,
+          sub,
+        );
+      }
     }
     if (parsed.target.type === "file") {
       const problem = logFileProblem(parsed.target.path);
