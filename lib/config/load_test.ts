@@ -461,3 +461,15 @@ protocol = "pop3"
   assert.match(errors[5], /"severity" applies to access_log/);
   assert.match(errors[6], /memory buffer/);
 });
+
+Deno.test("worker_shutdown_timeout: none by default; when set it is also the default drain of shutdown_timeout", () => {
+  const plain = loadOk(MINIMAL);
+  assert.equal(plain.worker_shutdown_timeout, null);
+  assert.equal(plain.shutdown_timeout, 30_000);
+  const set = loadOk(`worker_shutdown_timeout = "10s"\n${MINIMAL}`);
+  assert.equal(set.worker_shutdown_timeout, 10_000);
+  assert.equal(set.shutdown_timeout, 10_000);
+  const both = loadOk(`worker_shutdown_timeout = "10m"\nshutdown_timeout = "5s"\n${MINIMAL}`);
+  assert.deepEqual([both.worker_shutdown_timeout, both.shutdown_timeout], [600_000, 5_000]);
+  assert.match(loadErrors(`worker_shutdown_timeout = "soon"\n${MINIMAL}`)[0], /worker_shutdown_timeout/);
+});
