@@ -44,6 +44,12 @@ export function summarizeConfig(config: Config, extras: SummaryExtras = {}): str
       : "admin disabled",
   );
   lines.push(`workers ${config.worker_processes}, log ${config.log.level} ${config.log.format}`);
+  if (config.error_log) lines.push(`error_log ${config.error_log.map((t) => t.raw).join(", ")}`);
+  for (const s of config.servers) {
+    if (s.error_log && s.error_log !== config.error_log) {
+      lines.push(`server #${s.index + 1} error_log ${s.error_log.map((t) => t.raw).join(", ")}`);
+    }
+  }
   lines.push(...(extras.notes ?? []).map((n) => `note: ${n}`));
   lines.push(...[...config.warnings, ...(extras.warnings ?? [])].map((w) => `warning: ${w}`));
   lines.push(`mailproxy: configuration file ${config.file} test is successful`);

@@ -66,3 +66,14 @@ Deno.test("checkPortsFree reports a busy port and passes a free one", async () =
     await new Promise((resolve) => blocker.close(resolve));
   }
 });
+
+Deno.test("summary names the error_log targets, the mail level's and a server's own", () => {
+  const config = loadOk(
+    `auth_http = "a:1"\nerror_log = "stderr info"\n[[server]]\nlisten = "127.0.0.1:1143"\nprotocol = "imap"\n` +
+      `[[server]]\nlisten = "127.0.0.1:1110"\nprotocol = "pop3"\nerror_log = "syslog:server=127.0.0.1 warn"\n`,
+  );
+  const text = summarizeConfig(config);
+  assert.match(text, /^error_log stderr info$/m);
+  assert.match(text, /^server #2 error_log syslog:server=127\.0\.0\.1 warn$/m);
+  assert.doesNotMatch(text, /^server #1 error_log/m);
+});
