@@ -1,7 +1,7 @@
 /**
  * Where log lines go: stderr (batched, lib/log/batch_writer.ts), files through
- * `@logtape/file`, syslog through `@logtape/syslog` (RFC 5424 over UDP or TCP) and
- * `lib/log/unix_syslog.ts` (a local datagram socket such as /dev/log) — per `error_log`
+ * `@logtape/file` (file_output.ts), syslog through `@logtape/syslog` (RFC 5424 over UDP or
+ * TCP, net_syslog.ts) and unix_syslog.ts (a local datagram socket such as /dev/log) — per `error_log`
  * entry, at the mail level and per server. One {@link LogOutputs} per process owns every
  * open file and socket: a reload keeps the outputs its new config still names and closes
  * the others; SIGUSR1 reopens the files (logrotate, `nginx -s reopen`).
@@ -11,12 +11,12 @@
  * @module
  */
 
-import { getFileSink } from "@logtape/file";
 import { configureSync, jsonLinesFormatter, type LogRecord, resetSync, type Sink } from "@logtape/logtape";
-import { getSyslogSink, type SyslogFacility } from "@logtape/syslog";
-import process from "node:process";
-import { BatchWriter } from "./batch_writer.ts";
-import { type ErrorLogTarget, LEVEL_RANK, type LogLevelName, type SyslogTarget } from "./targets.ts";
+import type { BatchWriter } from "./batch_writer.ts";
+import { openFileOutput } from "./file_output.ts";
+import { openNetSyslog } from "./net_syslog.ts";
+import type { Output } from "./output.ts";
+import { type ErrorLogTarget, LEVEL_RANK, type LogLevelName } from "./targets.ts";
 import { openUnixSyslog } from "./unix_syslog.ts";
 
 /** What the outputs need from the config (lib/config/types.ts `Config`). */
@@ -45,49 +45,6 @@ function stringify(value: unknown): string {
   if (value instanceof Error) return value.message;
   return JSON.stringify(value) ?? String(value);
 }
-
-/** An open output: a sink plus its lifecycle. */
-interface Output {
-  sink: Sink;
-  /** Writes what is batched now (synchronous). */
-  flush(): void;
-  /** Files: open the path anew (the old file was renamed away). */
-  reopen(): void;
-  close(): Promise<void>;
-}
-
-/** RFC 5424 facility codes → @logtape/syslog's names for them. */
-const FACILITY_NAMES: SyslogFacility[] = [
-  "kernel",
-  "user",
-  "mail",
-  "daemon",
-  "security",
-  "syslog",
-  "lpr",
-  "news",
-  "uucp",
-  "cron",
-  "authpriv",
-  "ftp",
-  "ntp",
-  "logaudit",
-  "logalert",
-  "clock",
-  "local0",
-  "local1",
-  "local2",
-  "local3",
-  "local4",
-  "local5",
-  "local6",
-  "local7",
-];
-
-/** Most syslog messages waiting for a slow TCP receiver before new ones are dropped. */
-const MAX_SYSLOG_PENDING = 10_000;
-/** A failed syslog connection is retried at most this often. */
-const SYSLOG_RETRY_MS = 1000;
 
 /** Owns every log output of the process. */
 export class LogOutputs {
@@ -188,119 +145,13 @@ export class LogOutputs {
           close: () => Promise.resolve(this.#stderr.flush()),
         };
       case "file":
-        return this.#openFile(target.path);
+        return openFileOutput(target.path, () => this.#format, this.#complain);
       case "syslog":
         return target.transport === "unix"
           ? openUnixSyslog(target, body, this.#complain)
-          : this.#openSyslog(target);
+          : openNetSyslog(target, body, this.#complain);
     }
   }
-
-  /**
-   * A file through @logtape/file, fed in 5 ms batches like stderr (one record per batch,
-   * already formatted): one write per batch, and its fsync runs off the event loop
-   * (`nonBlocking`). Reopening swaps in a sink on the path and closes the old one.
-   */
-  #openFile(path: string): Output {
-    const open = () =>
-      getFileSink(path, {
-        nonBlocking: true,
-        bufferSize: 0,
-        formatter: (record) => record.message[0] as string,
-      });
-    let file: Sink = open();
-    const batches = new BatchWriter({ deliver: (text) => file(batchRecord(text)) });
-    return {
-      sink: (record) => batches.write(this.#format(record)),
-      flush: () => batches.flush(),
-      reopen: () => {
-        batches.flush();
-        let next: Sink;
-        try {
-          next = open();
-        } catch (err) {
-          this.#complain(`cannot reopen ${path}: ${errorText(err)}; still writing to the old file`);
-          return;
-        }
-        const old = file;
-        file = next;
-        void dispose(old);
-      },
-      close: async () => {
-        batches.flush();
-        await dispose(file);
-      },
-    };
-  }
-
-  /**
-   * Syslog over UDP or TCP through @logtape/syslog. Its sink chains every message on one
-   * promise that stays rejected after a failure, so a failed sink is replaced by a new one
-   * (at most once a second; lines in between are dropped and counted), and a receiver that
-   * does not keep up cannot make the queue grow without bound.
-   */
-  #openSyslog(target: SyslogTarget): Output {
-    const make = () =>
-      getSyslogSink({
-        hostname: target.host,
-        port: target.port,
-        protocol: target.transport === "tcp" ? "tcp" : "udp",
-        facility: FACILITY_NAMES[target.facility],
-        appName: target.tag,
-        syslogHostname: target.nohostname ? "" : undefined,
-        processId: String(process.pid),
-        timeout: 5000,
-      });
-    let sink: ReturnType<typeof getSyslogSink> | null = make();
-    let failedAt = 0;
-    let pending = 0;
-    let dropped = 0;
-    const where = `syslog ${target.transport}:${target.host}:${target.port}`;
-    return {
-      sink: (record) => {
-        if (sink === null) {
-          if (Date.now() - failedAt < SYSLOG_RETRY_MS) return void dropped++;
-          sink = make();
-        }
-        if (pending >= MAX_SYSLOG_PENDING) return void dropped++;
-        const current = sink;
-        pending++;
-        current({ ...record, message: [body(record).trimStart()] });
-        const done = (current as unknown as { _internal_lastPromise: Promise<void> })._internal_lastPromise;
-        done.then(() => {
-          if (dropped > 0) {
-            this.#complain(`${where}: working again; ${dropped} line(s) were dropped`);
-            dropped = 0;
-          }
-        }, (err) => {
-          if (sink === current) {
-            sink = null;
-            failedAt = Date.now();
-            this.#complain(`${where}: ${errorText(err)}; lines are dropped until it works again`);
-            void dispose(current);
-          }
-        }).finally(() => pending--);
-      },
-      flush: () => {},
-      reopen: () => {},
-      close: async () => {
-        if (sink) await dispose(sink);
-        sink = null;
-      },
-    };
-  }
-}
-
-/** One record carrying an already formatted batch of lines (for the file sink's formatter). */
-function batchRecord(text: string): LogRecord {
-  return {
-    category: ["mailproxy"],
-    level: "info",
-    message: [text],
-    rawMessage: text,
-    timestamp: Date.now(),
-    properties: {},
-  } as LogRecord;
 }
 
 /** Drops records below `level` (each error_log entry has its own level). */
@@ -332,22 +183,4 @@ function keyOf(t: ErrorLogTarget): string {
     case "syslog":
       return `syslog:${t.transport}:${t.host}:${t.port}:${t.path}:${t.facility}:${t.tag}:${t.nohostname}`;
   }
-}
-
-/**
- * Closes a LogTape sink whichever way it disposes (a non-blocking file sink and the syslog
- * sink are async, a blocking file sink sync); never rejects.
- */
-async function dispose(sink: object): Promise<void> {
-  const d = sink as { [Symbol.asyncDispose]?: () => PromiseLike<void>; [Symbol.dispose]?: () => void };
-  try {
-    if (d[Symbol.asyncDispose]) await d[Symbol.asyncDispose]!();
-    else d[Symbol.dispose]?.();
-  } catch {
-    // Closing a broken output: nothing left to do.
-  }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
