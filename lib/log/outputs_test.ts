@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { getLogger, resetSync } from "@logtape/logtape";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BatchWriter } from "./batch_writer.ts";
@@ -59,7 +59,7 @@ Deno.test("log outputs: reopen() writes on to a new file at the path; the old on
     });
     getLogger(["mailproxy", "main"]).info("before");
     outputs.flush();
-    Deno.renameSync(file, `${file}.1`);
+    renameSync(file, `${file}.1`);
     outputs.reopen();
     getLogger(["mailproxy", "main"]).info("after");
     await outputs.close();
