@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCommand, RUNTIMES } from "./helpers/runtimes.ts";
 import { startProxy } from "./helpers/proxy_process.ts";
-import { freePort, freePorts } from "./lab/ports.ts";
+import { freePort, freePorts, waitForPort } from "./lab/ports.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "mailproxy-cli-"));
@@ -95,6 +95,39 @@ protocol = "pop3"
       assert.ok(r.stdout.endsWith("test is successful\n"), r.stdout);
     } finally {
       await proxy.stop();
+    }
+  });
+
+  Deno.test(`cli (${runtime}): --check asks the running mailproxy over a UNIX-socket admin API too`, async () => {
+    const [imap] = await freePorts(1);
+    const file = config(
+      `unix-admin-${runtime}.toml`,
+      `auth_http = "http://127.0.0.1:9/auth"
+[admin]
+listen = "unix:${join(dir, `admin-${runtime}.sock`)}"
+[[server]]
+listen = "127.0.0.1:${imap}"
+protocol = "imap"
+`,
+    );
+    const [cmd, ...pre] = runCommand(runtime);
+    const child = new Deno.Command(cmd, {
+      args: [...pre, `${ROOT}main.ts`, "--config", file],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      await waitForPort(imap, 20_000);
+      const r = await mailproxy(runtime, "--check", "--config", file);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        r.stdout,
+        new RegExp(`note: listen "127\\.0\\.0\\.1:${imap}": held by the running mailproxy`),
+      );
+    } finally {
+      child.kill("SIGTERM");
+      await child.status;
     }
   });
 

@@ -11,12 +11,15 @@
  *   fail to bind them);
  * - the config's admin port is free: no mailproxy with this config runs, so a busy port
  *   is another program's — an error, as before;
- * - nobody can be asked (no admin API, or it does not answer): a warning naming the
+ * - nobody can be asked (no admin API, or it does not answer; a UNIX-socket admin API is
+ *   asked too, but its socket is no port to find busy): a warning naming the
  *   port; the start would fail on it, a reload of the proxy that holds it would not.
  * Permission and address errors stay errors whatever runs.
  * @module
  */
 
+import { Buffer } from "node:buffer";
+import { connect } from "node:net";
 import type { BusyPort } from "../config/ports.ts";
 import { checkPortsFree } from "../config/ports.ts";
 import { summarizeConfig } from "../config/summary.ts";
@@ -74,7 +77,9 @@ async function judgeBusyPorts(
 
   const adminTcp = config.admin.listen?.transport === "tcp";
   const adminBusy = inUse.some((b) => b.admin);
-  const running = adminBusy ? await probes.runningProxy(config) : null;
+  // A TCP admin port that is free means nothing runs there; a UNIX socket can only be asked.
+  const askable = adminBusy || config.admin.listen?.transport === "unix";
+  const running = askable ? await probes.runningProxy(config) : null;
   for (const b of inUse) {
     if (running && (b.admin || running.listeners.has(b.address))) {
       const pid = running.pid === null ? "" : ` (pid ${running.pid})`;
@@ -99,33 +104,74 @@ async function judgeBusyPorts(
 
 /**
  * Asks the config's admin API (`GET /status`, 1 s at most) whether a mailproxy with this
- * config file runs there; null when none answers as such. TCP admin addresses only.
+ * config file runs there; null when none answers as such. TCP or UNIX-socket admin.
  */
 export async function askRunningProxy(config: Config): Promise<RunningProxy | null> {
   const admin = config.admin.listen;
-  if (!admin || admin.transport !== "tcp") return null;
-  // A wildcard listen is reached on loopback.
-  const host = admin.host === "0.0.0.0" ? "127.0.0.1" : admin.host === "::" ? "::1" : admin.host;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${admin.port}/status`;
+  if (!admin) return null;
   const headers: Record<string, string> = {};
   if (config.admin.token !== null) headers.authorization = `Bearer ${config.admin.token}`;
+  let status: StatusReply;
   try {
-    const res = await fetch(url, { headers, signal: AbortSignal.timeout(1000) });
-    if (!res.ok) {
-      await res.body?.cancel();
-      return null;
+    if (admin.transport === "unix") {
+      status = JSON.parse(await getOverUnixSocket(admin.host, "/status", headers, 1000));
+    } else {
+      // A wildcard listen is reached on loopback.
+      const host = admin.host === "0.0.0.0" ? "127.0.0.1" : admin.host === "::" ? "::1" : admin.host;
+      const url = `http://${host.includes(":") ? `[${host}]` : host}:${admin.port}/status`;
+      const res = await fetch(url, { headers, signal: AbortSignal.timeout(1000) });
+      if (!res.ok) {
+        await res.body?.cancel();
+        return null;
+      }
+      status = await res.json();
     }
-    const status = await res.json() as {
-      config_file?: unknown;
-      listeners?: { address?: unknown }[];
-      workers?: { worker?: unknown; pid?: unknown }[];
-    };
-    if (status.config_file !== config.file) return null;
-    const listeners = new Set<string>();
-    for (const l of status.listeners ?? []) if (typeof l.address === "string") listeners.add(l.address);
-    const pid = status.workers?.find((w) => w.worker === 0)?.pid;
-    return { pid: typeof pid === "number" ? pid : null, listeners };
   } catch {
     return null;
   }
+  if (status?.config_file !== config.file) return null;
+  const listeners = new Set<string>();
+  for (const l of status.listeners ?? []) if (typeof l.address === "string") listeners.add(l.address);
+  const pid = status.workers?.find((w) => w.worker === 0)?.pid;
+  return { pid: typeof pid === "number" ? pid : null, listeners };
+}
+
+/** The part of `GET /status` that says who runs. */
+interface StatusReply {
+  config_file?: unknown;
+  listeners?: { address?: unknown }[];
+  workers?: { worker?: unknown; pid?: unknown }[];
+}
+
+/**
+ * One HTTP/1.0 GET over a UNIX socket (neither runtime's fetch reaches one the same way);
+ * resolves with the body of a 200 reply, rejects otherwise or after `timeoutMs`.
+ */
+export function getOverUnixSocket(
+  path: string,
+  uri: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ path });
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => socket.destroy(new Error("timed out")), timeoutMs);
+    socket.on("connect", () => {
+      const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+      socket.end(`GET ${uri} HTTP/1.0\r\nHost: localhost\r\n${lines}\r\n`);
+    });
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.on("close", () => {
+      clearTimeout(timer);
+      const text = Buffer.concat(chunks).toString("utf8");
+      const head = text.indexOf("\r\n\r\n");
+      if (head < 0 || !/^HTTP\/1\.[01] 200 /.test(text)) return reject(new Error("no 200 reply"));
+      resolve(text.slice(head + 4));
+    });
+  });
 }

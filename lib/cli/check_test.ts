@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadOk } from "../config/testing.ts";
 import type { BusyPort } from "../config/ports.ts";
-import { type CheckProbes, runCheck, type RunningProxy } from "./check.ts";
+import { type CheckProbes, getOverUnixSocket, runCheck, type RunningProxy } from "./check.ts";
 
 const CONFIG = `auth_http = "http://127.0.0.1:9000/auth"
 [admin]
@@ -71,4 +75,36 @@ Deno.test("--check: permission errors fail whatever runs", async () => {
   );
   assert.equal(r.code, 1);
   assert.match(r.err, /listen "127\.0\.0\.1:1143": permission denied/);
+});
+
+Deno.test("--check: a running mailproxy is also asked over a UNIX-socket admin API", async () => {
+  const unixAdmin = CONFIG.replace('listen = "127.0.0.1:8080"', 'listen = "unix:/run/mailproxy-admin.sock"');
+  const r = await check(
+    [inUse("127.0.0.1:1143")],
+    { pid: 7, listeners: new Set(["127.0.0.1:1143"]) },
+    unixAdmin,
+  );
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.asked, 1);
+  assert.match(r.out, /note: listen "127\.0\.0\.1:1143": held by the running mailproxy \(pid 7\)/);
+});
+
+Deno.test("getOverUnixSocket: GET over a UNIX socket with headers; non-200 rejects", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mailproxy-check-"));
+  const path = join(dir, "admin.sock");
+  const server = createServer((req, res) => {
+    const ok = req.headers.authorization === "Bearer t" && req.url === "/status";
+    res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
+    res.end(ok ? JSON.stringify({ config_file: "/x.toml", listeners: [] }) : "{}");
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  try {
+    const body = await getOverUnixSocket(path, "/status", { authorization: "Bearer t" }, 1000);
+    assert.deepEqual(JSON.parse(body), { config_file: "/x.toml", listeners: [] });
+    await assert.rejects(getOverUnixSocket(path, "/status", {}, 1000), /no 200 reply/);
+    await assert.rejects(getOverUnixSocket(join(dir, "none.sock"), "/status", {}, 1000));
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -7,11 +7,12 @@
  */
 
 import { type AuthCache, createAdminApp, type ReloadOutcome, type WorkerLink } from "../admin/app.ts";
-import { type HttpServer, serveHttp } from "../admin/serve.ts";
+import { type HttpServer, serveHttp, serveHttpUnix } from "../admin/serve.ts";
 import { ConnectionLimits } from "../access/limits.ts";
 import { createAuthProvider, verifyCache } from "../auth/mod.ts";
 import type { AuthProvider } from "../auth/types.ts";
 import { listenAddress } from "../config/listen.ts";
+import { rmSync, statSync } from "node:fs";
 import { loadConfigFile } from "../config/load.ts";
 import type { Config, ListenSpec, ServerConfig } from "../config/types.ts";
 import { getLogger } from "../log/mod.ts";
@@ -133,11 +134,17 @@ export class Mailproxy {
       if (admin.listen && this.#options.publicAdmin !== false) {
         const app = this.#adminApp(() => this.#config.admin.token, this.#options.workers);
         try {
-          this.#admin = await serveHttp(admin.listen.host, admin.listen.port, app.fetch);
+          this.#admin = admin.listen.transport === "unix"
+            ? await serveHttpUnix(replaceStaleSocket(admin.listen.host), app.fetch)
+            : await serveHttp(admin.listen.host, admin.listen.port, app.fetch);
         } catch (err) {
           throw new Error(`admin listen "${admin.listen.raw}": ${errorText(err)}`);
         }
-        this.#log.info("admin API on {host}:{port}", { host: admin.listen.host, port: this.#admin.port });
+        this.#log.info("admin API on {address}", {
+          address: admin.listen.transport === "unix"
+            ? listenAddress(admin.listen)
+            : `${admin.listen.host}:${this.#admin.port}`,
+        });
       }
       const privateAdmin = this.#options.privateAdmin;
       if (privateAdmin) {
@@ -416,6 +423,15 @@ export function unappliedListenOptions(spec: ListenSpec, nodeNet: boolean): stri
   // node:net listeners (Bun, and TLS-capable listeners on Deno) take a backlog; Deno.listen does not.
   if (spec.backlog !== undefined && !nodeNet) out.push("backlog");
   return out;
+}
+
+/**
+ * `[admin] listen = "unix:PATH"`: a socket file left by an earlier run is removed (the
+ * runtimes refuse to bind over it); anything else at the path is left for the bind to refuse.
+ */
+function replaceStaleSocket(path: string): string {
+  if (statSync(path, { throwIfNoEntry: false })?.isSocket()) rmSync(path);
+  return path;
 }
 
 function errorText(err: unknown): string {
