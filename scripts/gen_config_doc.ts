@@ -30,7 +30,11 @@ const CONTEXTS: Partial<Record<KeyContext, { title: string; where: string; intro
       "`[[server]]`; a server that sets a key replaces the inherited value whole (lists are not merged).",
   },
   admin: { title: "[admin]", where: "[admin]", intro: "The admin HTTP API (mailproxy only)." },
-  log: { title: "[log]", where: "[log]", intro: "Logging to stderr (mailproxy only; replaces `error_log`)." },
+  log: {
+    title: "[log]",
+    where: "[log]",
+    intro: "The default stderr output and the line format (mailproxy only; `error_log` chooses targets).",
+  },
   static_auth: {
     title: "[static_auth]",
     where: "[static_auth]",
@@ -68,6 +72,7 @@ const KINDS: Partial<Record<ValueKind, string>> = {
   workers: '`"auto"` or an integer',
   backend: '`"ip:port"`, or `{ imap = "ip:port", pop3 = "ip:port", smtp = "ip:port" }`',
   password_hash: '`"$scrypt$..."` from `mailproxy hash-password`',
+  error_log: '`"TARGET [LEVEL]"` or an array of them; TARGET `stderr`, a file path or `syslog:server=…`',
   table: "table",
   table_array: "array of tables",
   unsupported: "not supported",

@@ -6,6 +6,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCommand, RUNTIMES } from "./helpers/runtimes.ts";
+import { startProxy } from "./helpers/proxy_process.ts";
+import { freePort, freePorts, waitForPort } from "./lab/ports.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "mailproxy-cli-"));
@@ -57,6 +59,97 @@ for (const runtime of RUNTIMES) {
     assert.match(r.stdout, /syntax is ok/);
     assert.match(r.stdout, /server #1 imap listen 127\.0\.0\.1:1/);
     assert.match(r.stdout, /test is successful/);
+    assert.ok(r.stdout.endsWith("successful\n"), "the last line ends with a newline");
+  });
+
+  Deno.test(`cli (${runtime}): --check passes on the box where mailproxy runs with the same config`, async () => {
+    const [imap, pop3] = await freePorts(2);
+    const proxy = await startProxy(
+      runtime,
+      `auth_http = "http://127.0.0.1:9/auth"
+[admin]
+listen = "127.0.0.1:{{ADMIN_PORT}}"
+token = "check-token"
+[[server]]
+listen = "127.0.0.1:${imap}"
+protocol = "imap"
+[[server]]
+listen = "127.0.0.1:${pop3}"
+protocol = "pop3"
+`,
+      [imap, pop3],
+    );
+    try {
+      const r = await mailproxy(runtime, "--check", "--config", proxy.configFile);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr, "");
+      const adminPort = new URL(proxy.adminUrl).port;
+      for (const port of [imap, pop3, adminPort]) {
+        assert.match(
+          r.stdout,
+          new RegExp(
+            `note: listen "127\\.0\\.0\\.1:${port}": held by the running mailproxy \\(pid ${proxy.pid}\\)`,
+          ),
+        );
+      }
+      assert.ok(r.stdout.endsWith("test is successful\n"), r.stdout);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  Deno.test(`cli (${runtime}): --check asks the running mailproxy over a UNIX-socket admin API too`, async () => {
+    const [imap] = await freePorts(1);
+    const file = config(
+      `unix-admin-${runtime}.toml`,
+      `auth_http = "http://127.0.0.1:9/auth"
+[admin]
+listen = "unix:${join(dir, `admin-${runtime}.sock`)}"
+[[server]]
+listen = "127.0.0.1:${imap}"
+protocol = "imap"
+`,
+    );
+    const [cmd, ...pre] = runCommand(runtime);
+    const child = new Deno.Command(cmd, {
+      args: [...pre, `${ROOT}main.ts`, "--config", file],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      await waitForPort(imap, 20_000);
+      const r = await mailproxy(runtime, "--check", "--config", file);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        r.stdout,
+        new RegExp(`note: listen "127\\.0\\.0\\.1:${imap}": held by the running mailproxy`),
+      );
+    } finally {
+      child.kill("SIGTERM");
+      await child.status;
+    }
+  });
+
+  Deno.test(`cli (${runtime}): --check without an admin API warns about a busy port, names it, and passes`, async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const file = config(
+        `busy-noadmin-${runtime}.toml`,
+        `auth_http = "http://127.0.0.1:9000/auth"
+[[server]]
+listen = "127.0.0.1:${port}"
+protocol = "imap"
+`,
+      );
+      const r = await mailproxy(runtime, "--check", "--config", file);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`warning: listen "127\\.0\\.0\\.1:${port}": address already in use`));
+    } finally {
+      busy.close();
+    }
   });
 
   Deno.test(`cli (${runtime}): --check names the line of a typo and suggests the key`, async () => {
@@ -107,7 +200,7 @@ protocol = "imap"
     assert.match(lines.at(-1)!, /test failed/);
   });
 
-  Deno.test(`cli (${runtime}): --check reports a port already in use`, async () => {
+  Deno.test(`cli (${runtime}): --check fails on a port held by another program (its admin port is free)`, async () => {
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
     const port = (busy.address() as { port: number }).port;
@@ -115,6 +208,8 @@ protocol = "imap"
       const file = config(
         `busy-${runtime}.toml`,
         `auth_http = "http://127.0.0.1:9000/auth"
+[admin]
+listen = "127.0.0.1:${await freePort()}"
 [[server]]
 listen = "127.0.0.1:${port}"
 protocol = "imap"
@@ -122,9 +217,45 @@ protocol = "imap"
       );
       const r = await mailproxy(runtime, "--check", "--config", file);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, new RegExp(`listen "127\\.0\\.0\\.1:${port}": address already in use`));
+      assert.match(
+        r.stderr,
+        new RegExp(`listen "127\\.0\\.0\\.1:${port}": address already in use by another program`),
+      );
     } finally {
       busy.close();
+    }
+  });
+
+  Deno.test(`cli (${runtime}): --check refuses a public admin API without a token unless told so`, async () => {
+    const adminPort = await freePort();
+    const text = (extra: string) =>
+      `auth_http = "http://127.0.0.1:9000/auth"
+[admin]
+listen = "0.0.0.0:${adminPort}"
+${extra}
+[[server]]
+listen = "127.0.0.1:1"
+protocol = "imap"
+`;
+    const open = await mailproxy(
+      runtime,
+      "--check",
+      "--config",
+      config(`admin-open-${runtime}.toml`, text("")),
+    );
+    assert.equal(open.code, 1);
+    assert.match(
+      open.stderr,
+      /:3: \[admin\] listens on 0\.0\.0\.0:\d+ without a token: anyone who can reach it/,
+    );
+    for (const extra of ['token = "s3cret"', "allow_unauthenticated = true"]) {
+      const ok = await mailproxy(
+        runtime,
+        "--check",
+        "--config",
+        config(`admin-ok-${runtime}.toml`, text(extra)),
+      );
+      assert.equal(ok.code, 0, ok.stderr);
     }
   });
 

@@ -92,7 +92,8 @@ listen = "127.0.0.1:${adminPort}"
 
         await t.step("convert works inside the executable", async () => {
           const r = await run(exe, ["convert", join(ROOT, "tests/fixtures/nginx/docs_ssl_example.conf")]);
-          assert.equal(r.code, 0, r.stderr);
+          // Exit 0, or 2 with the --check errors of what this build cannot serve (convert's promise).
+          assert.ok(r.code === 0 || (r.code === 2 && /fails --check on bun/.test(r.stderr)), r.stderr);
           assert.match(r.stdout, /^listen = "993 ssl"$/m);
         });
 

@@ -30,5 +30,5 @@ Deno.test("docs/CONFIG.md documents every key with its default, nginx name, cont
       assert.ok(section.includes(`\`\`\`toml\n${spec.example}\n\`\`\``), `${spec.name}: example`);
     }
   }
-  assert.match(doc, /\| `worker_shutdown_timeout` \| \[`shutdown_timeout`\]/);
+  assert.match(doc, /\| `worker_shutdown_timeout` \| \[`worker_shutdown_timeout`\]/);
 });

@@ -95,7 +95,8 @@ for (const runtime of RUNTIMES) {
           // (Log lines are written in batches of a few ms: wait for the session's last one.)
           assert.ok(await waitFor(() => proxy.logs().includes("proxied session done")));
           const lines = proxy.logs().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
-          const sessionLines = lines.filter((l) => l.logger === "mailproxy.session");
+          // Sessions log under mailproxy.session.<server index> (per-server error_log routes by it).
+          const sessionLines = lines.filter((l) => l.logger === "mailproxy.session.0");
           assert.ok(sessionLines.length >= 3, proxy.logs());
           for (const l of sessionLines) {
             assert.equal(typeof l.properties.session, "string", JSON.stringify(l));

@@ -6,12 +6,14 @@
 
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { checkPortsFree, loadConfigFile, summarizeConfig } from "../config/mod.ts";
-import { getLogger, setupLogging } from "../log/mod.ts";
+import { type Config, loadConfigFile } from "../config/mod.ts";
+import type { LogOutputs } from "../log/mod.ts";
+import { createLogOutputs, getLogger } from "../log/mod.ts";
 import { Mailproxy } from "../server/mod.ts";
 import { ownWorkerAdminSocket, planWorkers, workerIndex } from "../server/mod.ts";
 import { runtimeTransport, runtimeVersion } from "../transport/mod.ts";
 import { VERSION } from "../version.ts";
+import { runCheck } from "./check.ts";
 import { runConvert } from "./convert.ts";
 import { runHashPassword } from "./hash_password.ts";
 import { createTerminalIo } from "./terminal_io.ts";
@@ -27,6 +29,7 @@ Usage:
   mailproxy --help                   this text
 
 Signals: SIGHUP reloads the config (a bad one is refused, the old one keeps running);
+SIGUSR1 reopens the log files (after logrotate moved them);
 SIGTERM/SIGINT stop accepting, let sessions finish up to shutdown_timeout, then end them.
 `;
 
@@ -80,18 +83,22 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
     return 1;
   }
   const config = loaded.config;
-  if (values.check) {
-    const busy = await checkPortsFree(config);
-    if (busy.length > 0) {
-      for (const line of busy) io.err(`${line}\n`);
-      io.err(`mailproxy: configuration file ${values.config} test failed\n`);
-      return 1;
-    }
-    io.out(summarizeConfig(config));
-    return 0;
-  }
+  if (values.check) return await runCheck(config, io);
 
-  setupLogging(config.log);
+  const outputs = createLogOutputs();
+  try {
+    outputs.configure(config);
+  } catch (err) {
+    io.err(`mailproxy: error_log: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  const code = await run(config, outputs, io);
+  await outputs.close();
+  return code;
+}
+
+/** Runs the proxy with its logs set up; resolves with the exit code once it stopped. */
+async function run(config: Config, outputs: LogOutputs, io: CliIo): Promise<number> {
   const log = getLogger(["mailproxy", "main"]);
   for (const w of config.warnings) log.warn("{warning}", { warning: w });
   // worker_processes: copies share the listening sockets (lib/server/workers.ts); only the
@@ -103,7 +110,13 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
   }, config.admin.listen !== null);
   const proxy = new Mailproxy(config, await runtimeTransport(), {
     sessionIdPrefix: worker > 0 ? `w${worker}-` : "",
-    onReload: (c) => setupLogging(c.log),
+    onReload: (c) => {
+      try {
+        outputs.configure(c);
+      } catch (err) {
+        log.error("reload: error_log: {error}; the previous log outputs stay", { error: String(err) });
+      }
+    },
     workers: workers ? () => workers.links() : undefined,
     publicAdmin: worker === 0,
     privateAdmin: ownWorkerAdminSocket() ?? undefined,
@@ -133,6 +146,12 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
     process.on("SIGINT", () => stop("SIGINT"));
     // The reload logs its outcome itself (applied changes, or the errors that refused it).
     if (process.platform !== "win32") {
+      // logrotate / `nginx -s reopen`: new lines go to a new file at each error_log path.
+      process.on("SIGUSR1", () => {
+        workers?.signal("SIGUSR1");
+        outputs.reopen();
+        log.info("SIGUSR1: log files reopened");
+      });
       process.on("SIGHUP", () => {
         workers?.signal("SIGHUP");
         void proxy.reload();

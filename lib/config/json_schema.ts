@@ -47,6 +47,7 @@ function kindSchema(spec: KeySpec): Json {
     case "path_list":
     case "string_list":
     case "real_ip_list":
+    case "error_log":
       return stringOrList({ type: "string", minLength: 1 });
     case "access_list": {
       const target = stringOrList({ type: "string", minLength: 1 });

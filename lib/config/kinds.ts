@@ -18,6 +18,9 @@ import { parseListen } from "./listen.ts";
 import type { KeyPath } from "./locate.ts";
 import { didYouMean } from "./suggest.ts";
 import { MAX_TIMER_MS, parseDuration, parseSize } from "./values.ts";
+import { type ErrorLogTarget, parseErrorLog } from "./error_log.ts";
+import { accessSync, closeSync, constants, existsSync, openSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 
 /** What a parser needs to know about the key it reads and where to report. */
 export interface KeyEnv {
@@ -585,6 +588,70 @@ const sni: Parser = (value, env) => {
   return ok ? out : undefined;
 };
 
+/** `error_log`: each entry parsed; a file must be writable (or creatable) now, as nginx -t opens it. */
+const errorLog: Parser = (value, env) => {
+  const entries = stringList(value, env);
+  if (entries === undefined) return undefined;
+  if (entries.length === 0) {
+    env.invalid("needs at least one target");
+    return undefined;
+  }
+  const out: ErrorLogTarget[] = [];
+  let ok = true;
+  entries.forEach((entry, i) => {
+    const sub = Array.isArray(value) ? [i] : [];
+    const parsed = parseErrorLog(entry, env.baseDir);
+    if (!parsed.ok) {
+      env.invalid(parsed.error, sub);
+      ok = false;
+      return;
+    }
+    if (parsed.target.type === "syslog" && parsed.target.transport === "unix") {
+      // Not an error: the syslog daemon may start after mailproxy; lines are dropped until it does.
+      if (!existsSync(parsed.target.path)) {
+        env.warn(
+          `"${env.spec.name}" ${env.where}: ${parsed.target.path} does not exist (no local syslog daemon?)`,
+          sub,
+        );
+      }
+    }
+    if (parsed.target.type === "file") {
+      const problem = logFileProblem(parsed.target.path);
+      if (problem) {
+        env.invalid(`"${parsed.target.path}": ${problem}`, sub);
+        ok = false;
+        return;
+      }
+    }
+    out.push(parsed.target);
+  });
+  return ok ? out : undefined;
+};
+
+/**
+ * Whether the log file can be written: an existing file is opened for appending (as
+ * nginx -t opens its logs; a permission check by mode bits would be wrong for root), a
+ * missing one needs a writable directory.
+ */
+function logFileProblem(path: string): string | null {
+  try {
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (stat?.isDirectory()) return "is a directory";
+    if (stat) closeSync(openSync(path, "a"));
+    else accessSync(dirname(path), constants.W_OK);
+    return null;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    return code === "ENOENT"
+      ? "the directory does not exist"
+      : code === "EACCES" || code === "EPERM"
+      ? "not writable"
+      : e instanceof Error
+      ? e.message
+      : String(e);
+  }
+}
+
 const PARSERS: Record<ValueKind, Parser> = {
   duration,
   size,
@@ -609,6 +676,7 @@ const PARSERS: Record<ValueKind, Parser> = {
   workers,
   backend,
   password_hash: passwordHash,
+  error_log: errorLog,
   unsupported,
   removed,
   table: notAValue,

@@ -158,13 +158,10 @@ Deno.test("nginx leftovers are rejected with the replacement", () => {
 });
 
 Deno.test("unsupported nginx keys fail clearly, except their default value", () => {
-  const errors = loadErrors(
-    `ssl_dhparam = "dh.pem"\nssl_ecdh_curve = "prime256v1"\nerror_log = "x"\n${MINIMAL}`,
-  );
-  assert.equal(errors.length, 3);
+  const errors = loadErrors(`ssl_dhparam = "dh.pem"\nssl_ecdh_curve = "prime256v1"\n${MINIMAL}`);
+  assert.equal(errors.length, 2);
   assert.match(errors[0], /^proxy\.toml:1: "ssl_dhparam" is not supported by mailproxy: /);
   assert.match(errors[1], /^proxy\.toml:2: "ssl_ecdh_curve" is not supported by mailproxy: /);
-  assert.match(errors[2], /^proxy\.toml:3: "error_log" is not supported by mailproxy: .*\[log\]/);
   loadOk(`ssl_ecdh_curve = "auto"\nssl_certificate_compression = false\n${MINIMAL}`);
 });
 
@@ -378,9 +375,21 @@ Deno.test("admin, log and worker_processes tables", () => {
   assert.equal(config.admin.listen?.host, "127.0.0.1");
   assert.equal(config.admin.listen?.port, 8080);
   assert.deepEqual(config.log, { level: "debug", format: "json" });
-  const open = loadOk(`${MINIMAL}[admin]\nlisten = "8025"\n`);
-  assert.equal(open.admin.listen?.host, "0.0.0.0");
-  assert.match(open.warnings[0], /^proxy\.toml:6: \[admin\] listens on 0\.0\.0\.0:8025 without a token/);
+  // A public admin API without a token is refused unless the operator says so explicitly.
+  const open = loadErrors(`${MINIMAL}[admin]\nlisten = "8025"\n`);
+  assert.equal(open.length, 1);
+  assert.match(open[0], /^proxy\.toml:6: \[admin\] listens on 0\.0\.0\.0:8025 without a token: /);
+  assert.match(open[0], /allow_unauthenticated = true/);
+  assert.match(loadErrors(`${MINIMAL}[admin]\nlisten = "[::]:8025"\n`)[0], /\[::\]:8025 without a token/);
+  assert.match(loadErrors(`${MINIMAL}[admin]\nlisten = "192.0.2.1:8025"\n`)[0], /without a token/);
+  const trusted = loadOk(`${MINIMAL}[admin]\nlisten = "8025"\nallow_unauthenticated = true\n`);
+  assert.equal(trusted.admin.listen?.host, "0.0.0.0");
+  assert.deepEqual(trusted.warnings, []);
+  assert.equal(loadOk(`${MINIMAL}[admin]\nlisten = "8025"\ntoken = "t"\n`).admin.token, "t");
+  // Loopback and UNIX sockets stay token-free.
+  for (const listen of ["127.0.0.1:8025", "127.0.0.2:8025", "[::1]:8025", "unix:/run/mailproxy-admin.sock"]) {
+    assert.equal(loadOk(`${MINIMAL}[admin]\nlisten = "${listen}"\n`).admin.token, null, listen);
+  }
   assert.deepEqual(loadErrors(`${MINIMAL}[admin]\nlisten = "8025 ssl"\n[log]\nlevel = "warn"\n`), [
     'proxy.toml:6: "listen" in [admin]: listen options are not supported here',
     'proxy.toml:8: "level" in [log]: invalid value "warn" (expected one of "debug", "info", "warning", "error") ' +
@@ -405,4 +414,62 @@ Deno.test("loadConfigFile resolves paths against the file's directory", async ()
     file,
   );
   assert.ok(text.ok, "baseDir defaults to the directory of file");
+});
+
+Deno.test("error_log: stderr, files and syslog, per entry level, at the mail level and per server", () => {
+  const dir = certDir();
+  const config = loadOk(
+    `error_log = ["stderr warn", "mail.log info", "syslog:server=127.0.0.1:5514,facility=mail,tag=mp,transport=tcp"]
+${MINIMAL}error_log = "syslog:server=unix:/dev/log,nohostname debug"
+[[server]]
+listen = "127.0.0.1:1110"
+protocol = "pop3"
+`,
+    dir,
+  );
+  assert.deepEqual(config.error_log?.map((t) => [t.type, t.level]), [
+    ["stderr", "warning"],
+    ["file", "info"],
+    ["syslog", "error"],
+  ]);
+  assert.equal(config.error_log?.[1].type === "file" && config.error_log[1].path, join(dir, "mail.log"));
+  const tcp = config.error_log?.[2];
+  assert.ok(tcp?.type === "syslog");
+  assert.deepEqual([tcp.transport, tcp.host, tcp.port, tcp.facility, tcp.tag], [
+    "tcp",
+    "127.0.0.1",
+    5514,
+    2,
+    "mp",
+  ]);
+  const own = config.servers[0].error_log?.[0];
+  assert.ok(own?.type === "syslog");
+  assert.deepEqual([own.transport, own.path, own.nohostname, own.level], ["unix", "/dev/log", true, "debug"]);
+  assert.equal(config.servers[1].error_log, config.error_log, "inherited whole");
+  assert.equal(loadOk(MINIMAL).error_log, null, "absent: stderr at [log] level");
+
+  const errors = loadErrors(
+    `error_log = ["/nonexistent-dir/x.log", "stderr loud", "syslog:server=example.org", "syslog:server=[::1]", ` +
+      `"syslog:facility=mail", "syslog:server=1.2.3.4,severity=info", "memory:32m"]\n${MINIMAL}`,
+  );
+  assert.equal(errors.length, 7, errors.join("\n"));
+  assert.match(errors[0], /"\/nonexistent-dir\/x\.log": the directory does not exist/);
+  assert.match(errors[1], /unknown log level "loud"/);
+  assert.match(errors[2], /syslog server must be an IP address/);
+  assert.match(errors[3], /UDP to an IPv6 address is not supported/);
+  assert.match(errors[4], /no syslog server configured/);
+  assert.match(errors[5], /"severity" applies to access_log/);
+  assert.match(errors[6], /memory buffer/);
+});
+
+Deno.test("worker_shutdown_timeout: none by default; when set it is also the default drain of shutdown_timeout", () => {
+  const plain = loadOk(MINIMAL);
+  assert.equal(plain.worker_shutdown_timeout, null);
+  assert.equal(plain.shutdown_timeout, 30_000);
+  const set = loadOk(`worker_shutdown_timeout = "10s"\n${MINIMAL}`);
+  assert.equal(set.worker_shutdown_timeout, 10_000);
+  assert.equal(set.shutdown_timeout, 10_000);
+  const both = loadOk(`worker_shutdown_timeout = "10m"\nshutdown_timeout = "5s"\n${MINIMAL}`);
+  assert.deepEqual([both.worker_shutdown_timeout, both.shutdown_timeout], [600_000, 5_000]);
+  assert.match(loadErrors(`worker_shutdown_timeout = "soon"\n${MINIMAL}`)[0], /worker_shutdown_timeout/);
 });

@@ -1,6 +1,9 @@
 /**
  * `--check` helper: tries to bind every TCP listen of a config for a moment, so a port
  * that is already taken is reported before the real start instead of during it.
+ * Whether a taken port is a problem (another program) or expected (the running
+ * mailproxy itself, as when checking before a reload) is decided by the caller
+ * (lib/cli/check.ts), which can ask the running proxy.
  * @module
  */
 
@@ -14,33 +17,46 @@ const REASONS: Record<string, string> = {
   EADDRNOTAVAIL: "address not available on this machine",
 };
 
+/** A listen address that could not be bound just now. */
+export interface BusyPort {
+  /** `host:port` as {@link listenAddress} writes it. */
+  address: string;
+  /** The socket error code (`EADDRINUSE`, `EACCES`, …), or "" when there was none. */
+  code: string;
+  /** Human text, e.g. `address already in use`. */
+  problem: string;
+  /** It is the `[admin] listen` address. */
+  admin: boolean;
+}
+
 /**
- * Binds each TCP listen (servers and admin) briefly, one after another, and returns one
- * line per socket that cannot be bound, e.g. `listen "127.0.0.1:1143": address already in use`.
- * UNIX sockets are not probed (the server replaces a stale socket file at start).
+ * Binds each TCP listen (servers and admin) briefly, one after another, and returns each
+ * socket that cannot be bound. UNIX sockets are not probed (the server replaces a stale
+ * socket file at start).
  */
-export async function checkPortsFree(config: Config): Promise<string[]> {
+export async function checkPortsFree(config: Config): Promise<BusyPort[]> {
   const all = [
-    ...config.servers.flatMap((s) => s.listen),
-    ...(config.admin.listen ? [config.admin.listen] : []),
+    ...config.servers.flatMap((s) => s.listen.map((spec) => ({ spec, admin: false }))),
+    ...(config.admin.listen ? [{ spec: config.admin.listen, admin: true }] : []),
   ];
   const seen = new Set<string>();
-  const problems: string[] = [];
-  for (const spec of all) {
+  const busy: BusyPort[] = [];
+  for (const { spec, admin } of all) {
     const address = listenAddress(spec);
     if (spec.transport !== "tcp" || seen.has(address)) continue;
     seen.add(address);
     const problem = await tryBind(spec);
-    if (problem !== null) problems.push(`listen "${address}": ${problem}`);
+    if (problem !== null) busy.push({ address, admin, ...problem });
   }
-  return problems;
+  return busy;
 }
 
-function tryBind(spec: ListenSpec): Promise<string | null> {
+function tryBind(spec: ListenSpec): Promise<{ code: string; problem: string } | null> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once("error", (e: Error & { code?: string }) => {
-      resolve(REASONS[e.code ?? ""] ?? e.message);
+      const code = e.code ?? "";
+      resolve({ code, problem: REASONS[code] ?? e.message });
     });
     const ipv6Only = spec.host.includes(":") ? spec.ipv6only ?? true : undefined;
     server.listen({ host: spec.host, port: spec.port, exclusive: true, ipv6Only }, () => {

@@ -58,11 +58,15 @@ export function resolveConfig(input: ResolveInput): LoadResult {
     worker_processes: (top.values.get("worker_processes") ?? defaultOf("top", "worker_processes")) as
       | number
       | "auto",
-    shutdown_timeout: (top.values.get("shutdown_timeout") ?? defaultOf("top", "shutdown_timeout")) as number,
+    worker_shutdown_timeout: (top.values.get("worker_shutdown_timeout") ?? null) as number | null,
+    // nginx's worker_shutdown_timeout also bounds a graceful stop: it is the drain's default too.
+    shutdown_timeout: (top.values.get("shutdown_timeout") ?? top.values.get("worker_shutdown_timeout") ??
+      defaultOf("top", "shutdown_timeout")) as number,
     max_connections: (top.values.get("max_connections") ?? defaultOf("top", "max_connections")) as number,
     max_connections_per_ip: (top.values.get("max_connections_per_ip") ??
       defaultOf("top", "max_connections_per_ip")) as number,
     servers,
+    error_log: (top.values.get("error_log") ?? null) as Config["error_log"],
     admin,
     log,
     static_auth: staticAuth.config,
@@ -100,14 +104,17 @@ function readAdmin(value: unknown, baseDir: string, rep: Reporter): AdminConfig 
     listen: (read.values.get("listen") ?? defaultOf("admin", "listen")) as ListenSpec,
     token: (read.values.get("token") ?? null) as string | null,
   };
+  // Anyone who reaches the admin API can list sessions, kick users and reload: off loopback
+  // it needs a token, or the operator saying explicitly that the network is trusted.
   const host = admin.listen?.host ?? "";
-  const loopback = admin.listen?.transport === "unix" || host.startsWith("127.") || host === "::1";
-  if (!loopback && admin.token === null && read.present.has("listen") && read.values.has("listen")) {
-    rep.warn(
+  const loopback = admin.listen?.transport === "unix" || host.startsWith("127.") || host === "::1" ||
+    host.startsWith("::ffff:127.");
+  if (!loopback && admin.token === null && read.values.get("allow_unauthenticated") !== true) {
+    rep.error(
       ["admin", "listen"],
-      `[admin] listens on ${
-        listenAddress(admin.listen!)
-      } without a token; anyone who can reach it can use it`,
+      `[admin] listens on ${listenAddress(admin.listen!)} without a token: anyone who can reach it could ` +
+        "list sessions, kick users and reload. Set [admin] token, listen on loopback or a UNIX socket, " +
+        "or set allow_unauthenticated = true if the network is trusted",
     );
   }
   return admin;

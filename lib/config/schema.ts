@@ -59,6 +59,8 @@ export type ValueKind =
   | "backend"
   /** A `$scrypt$…` hash made by `mailproxy hash-password`. */
   | "password_hash"
+  /** `error_log`: `"TARGET [LEVEL]"` entries (stderr, a file, `syslog:server=…`); string or array. */
+  | "error_log"
   /** A sub-table with its own keys (`[admin]`, `[log]`, `[static_auth]`). */
   | "table"
   /** An array of tables (`[[server]]`, `[[static_auth.user]]`). */
@@ -138,11 +140,24 @@ const ROWS = [
     example: 'worker_processes = "auto"',
   },
   {
+    name: "worker_shutdown_timeout",
+    kind: "duration",
+    context: "top",
+    default: null,
+    defaultDoc: "none (sessions of an old configuration may go on for ever, as in nginx)",
+    directive: "worker_shutdown_timeout TIME;",
+    doc: "After a reload, how long sessions started under the previous configuration may go on; then " +
+      "they are ended (before login with the protocol's goodbye). The value of the configuration a " +
+      "session started under applies, as in nginx.",
+    example: 'worker_shutdown_timeout = "10m"',
+  },
+  {
     name: "shutdown_timeout",
     kind: "duration",
     context: "top",
     default: "30s",
-    directive: "worker_shutdown_timeout TIME;",
+    defaultDoc: "worker_shutdown_timeout when that is set, else 30s",
+    directive: null,
     doc: "On SIGTERM/SIGINT, how long sessions may go on after listeners close; the rest are then ended.",
     example: 'shutdown_timeout = "2m"',
   },
@@ -194,7 +209,7 @@ const ROWS = [
     context: "top",
     default: null,
     directive: null,
-    doc: "Logging (level and format); replaces nginx error_log.",
+    doc: "Logging: the level of the default stderr output and the line format of stderr and files.",
     example: '[log]\nlevel = "info"',
   },
   {
@@ -832,13 +847,17 @@ const ROWS = [
   },
   {
     name: "error_log",
-    kind: "unsupported",
+    kind: "error_log",
     context: "mail",
     default: null,
+    defaultDoc: "stderr, at [log] level",
     directive: "error_log FILE [LEVEL];",
-    doc: "Not supported by mailproxy; use the [log] table.",
-    example: "",
-    reason: "logging is configured in the [log] table (level, format) and goes to stderr",
+    doc: "Where log lines go, one entry per target: stderr, a file (reopened on SIGUSR1) or " +
+      "syslog:server=ADDRESS[:PORT]|unix:PATH[,facility=F][,tag=T][,nohostname][,transport=udp|tcp] " +
+      "(RFC 5424); LEVEL defaults to error, as in nginx. At the top level: every line (process and " +
+      "sessions); in a [[server]]: that server's session lines instead.",
+    example:
+      'error_log = ["/var/log/mailproxy/mail.log info", "syslog:server=unix:/dev/log,facility=mail warn"]',
   },
 
   // ---- [admin] -----------------------------------------------------------------------
@@ -860,6 +879,17 @@ const ROWS = [
     doc: "Bearer token required on every admin request when set.",
     example: 'token = "change-me"',
   },
+  {
+    name: "allow_unauthenticated",
+    kind: "bool",
+    context: "admin",
+    default: false,
+    directive: null,
+    doc: "Serve the admin API without a token on an address that is not loopback (refused otherwise: " +
+      "anyone who reaches it could list sessions, kick users and reload). Loopback and UNIX sockets " +
+      "never need it.",
+    example: "allow_unauthenticated = true",
+  },
 
   // ---- [log] -------------------------------------------------------------------------
   {
@@ -869,7 +899,7 @@ const ROWS = [
     values: ["debug", "info", "warning", "error"],
     default: "info",
     directive: null,
-    doc: "Lowest level written.",
+    doc: "Lowest level written to stderr when no error_log is set (error_log entries carry their own level).",
     example: 'level = "debug"',
   },
   {

@@ -24,8 +24,14 @@ function describeServer(server: ServerConfig): string {
   return parts.join(" ");
 }
 
-/** A multi-line human summary of a loaded config (no trailing newline). */
-export function summarizeConfig(config: Config): string {
+/** What `--check` found beyond the config itself (busy ports, lib/cli/check.ts). */
+export interface SummaryExtras {
+  warnings?: string[];
+  notes?: string[];
+}
+
+/** A multi-line human summary of a loaded config (no trailing newline: the caller ends the line). */
+export function summarizeConfig(config: Config, extras: SummaryExtras = {}): string {
   const lines = [`mailproxy: configuration file ${config.file} syntax is ok`];
   lines.push(...config.servers.map(describeServer));
   const users = config.static_auth.users.length;
@@ -38,7 +44,14 @@ export function summarizeConfig(config: Config): string {
       : "admin disabled",
   );
   lines.push(`workers ${config.worker_processes}, log ${config.log.level} ${config.log.format}`);
-  lines.push(...config.warnings.map((w) => `warning: ${w}`));
+  if (config.error_log) lines.push(`error_log ${config.error_log.map((t) => t.raw).join(", ")}`);
+  for (const s of config.servers) {
+    if (s.error_log && s.error_log !== config.error_log) {
+      lines.push(`server #${s.index + 1} error_log ${s.error_log.map((t) => t.raw).join(", ")}`);
+    }
+  }
+  lines.push(...(extras.notes ?? []).map((n) => `note: ${n}`));
+  lines.push(...[...config.warnings, ...(extras.warnings ?? [])].map((w) => `warning: ${w}`));
   lines.push(`mailproxy: configuration file ${config.file} test is successful`);
   return lines.join("\n");
 }

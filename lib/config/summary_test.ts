@@ -59,8 +59,21 @@ Deno.test("checkPortsFree reports a busy port and passes a free one", async () =
     const config = loadOk(
       `auth_http = "a:1"\n[[server]]\nlisten = ["127.0.0.1:${busy}", "127.0.0.1:${free}"]\nprotocol = "imap"\n`,
     );
-    assert.deepEqual(await checkPortsFree(config), [`listen "127.0.0.1:${busy}": address already in use`]);
+    assert.deepEqual(await checkPortsFree(config), [
+      { address: `127.0.0.1:${busy}`, code: "EADDRINUSE", problem: "address already in use", admin: false },
+    ]);
   } finally {
     await new Promise((resolve) => blocker.close(resolve));
   }
+});
+
+Deno.test("summary names the error_log targets, the mail level's and a server's own", () => {
+  const config = loadOk(
+    `auth_http = "a:1"\nerror_log = "stderr info"\n[[server]]\nlisten = "127.0.0.1:1143"\nprotocol = "imap"\n` +
+      `[[server]]\nlisten = "127.0.0.1:1110"\nprotocol = "pop3"\nerror_log = "syslog:server=127.0.0.1 warn"\n`,
+  );
+  const text = summarizeConfig(config);
+  assert.match(text, /^error_log stderr info$/m);
+  assert.match(text, /^server #2 error_log syslog:server=127\.0\.0\.1 warn$/m);
+  assert.doesNotMatch(text, /^server #1 error_log/m);
 });

@@ -7,6 +7,7 @@
  */
 
 import type { AccessRule } from "../access/mod.ts";
+import type { ErrorLogTarget } from "./error_log.ts";
 import type { MailProtocol } from "../types.ts";
 import type { NOT_STORED_IN_SERVER, SchemaRow } from "./schema.ts";
 
@@ -71,6 +72,7 @@ interface KindTypes {
   ssl_session_cache: string;
   sni: SniCertificate[];
   workers: number | "auto";
+  error_log: ErrorLogTarget[];
 }
 
 /** A row's value: enum rows their values, other kinds per {@link KindTypes}; `default: null` adds null. */
@@ -155,6 +157,8 @@ export interface Config extends RowValues<TopRow> {
   /** Absolute path of the file it came from. */
   file: string;
   servers: ServerConfig[];
+  /** Mail-level `error_log`: where every line goes unless a server has its own; null = stderr. */
+  error_log: ErrorLogTarget[] | null;
   admin: AdminConfig;
   log: LogConfig;
   static_auth: StaticAuthConfig;

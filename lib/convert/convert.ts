@@ -6,6 +6,7 @@
  * @module
  */
 
+import { findKey } from "../config/mod.ts";
 import { Level } from "./level.ts";
 import { convertMail, type ServerOut } from "./mail_block.ts";
 import { convertMainDirective, type LogOut } from "./main_context.ts";
@@ -27,7 +28,7 @@ export function convertNginxConfig(text: string, opts: ConvertOptions): ConvertR
   const session = new ConvertSession(opts);
   const top = new Level();
   const servers: ServerOut[] = [];
-  const log: LogOut = { comments: [] };
+  const log: LogOut = { entries: [] };
   let mail: Directive | undefined;
   for (const d of session.expand(parsed.directives)) {
     if (d.name !== "mail" || !d.block) convertMainDirective(session, d, top, log);
@@ -39,6 +40,19 @@ export function convertNginxConfig(text: string, opts: ConvertOptions): ConvertR
     }
   }
   if (!mail) session.errors.push(`${opts.file}: no mail {} block found (nothing to convert)`);
+  const errorLog = findKey("top", "error_log");
+  for (const { value, directive } of log.entries) {
+    if (!errorLog) break;
+    if (top.has("error_log") && !log.fromMain) {
+      // mail {} has its own: nginx sends only non-mail lines to the main one; mailproxy has none of those.
+      top.comment([
+        ` ${directive.name} ${directive.args.join(" ")}: mail {} has its own error_log, which mailproxy uses`,
+      ]);
+      continue;
+    }
+    log.fromMain = true;
+    top.add(errorLog, [value], directive);
+  }
   if (session.errors.length > 0) {
     return { ok: false, toml: "", reports: session.reports, errors: session.errors };
   }
@@ -53,14 +67,6 @@ export function convertNginxConfig(text: string, opts: ConvertOptions): ConvertR
       items: level.items(level.sslOn ?? top.sslOn ?? false),
     })),
   ];
-  if (log.level !== undefined) {
-    sections.push({
-      header: "[log]",
-      comments: [],
-      trailing: [],
-      items: [{ kind: "key", key: "level", value: log.level, comments: log.comments, trailing: [] }],
-    });
-  }
   sections.push({ comments: parsed.endComments, trailing: [], items: [] });
   return { ok: true, toml: renderToml(sections), reports: session.reports, errors: [] };
 }

@@ -58,7 +58,9 @@ function nginxFor(spec: KeySpec, value: TomlValue): string {
   if (spec.kind === "headers") {
     return Object.entries(value).map(([k, v]) => `${name} ${k} ${word(v)};`).join("\n");
   }
-  if (Array.isArray(value) && (spec.kind === "listen" || spec.kind === "path_list")) {
+  if (
+    Array.isArray(value) && (spec.kind === "listen" || spec.kind === "path_list" || spec.kind === "error_log")
+  ) {
     return value.map((v) => `${name} ${String(v)};`).join("\n");
   }
   const args = Array.isArray(value) ? value.map(word).join(" ") : word(value);
@@ -200,9 +202,9 @@ Deno.test("unsupported directives: nginx's default value converts, anything else
   assert.equal(doc.ssl_ecdh_curve, "auto");
   assert.equal(doc.ssl_certificate_compression, false);
   const r = reasons(result);
-  assert.equal(r.length, 3);
+  assert.equal(r.length, 2);
   assert.match(r[1], /"ssl_dhparam" is not supported by mailproxy: mailproxy offers ECDHE key exchange only/);
-  assert.match(r[2], /"error_log" is not supported by mailproxy: logging is configured in the \[log\] table/);
+  assert.deepEqual(doc.error_log, ["/var/log/mail.log"], "error_log is a key like the others");
 });
 
 Deno.test("resolver: off is false, addresses convert, options are reported", () => {
@@ -238,7 +240,8 @@ http { server { listen 80; } }
 timeout 5s;
 mail { server { listen 143; } }`);
   assert.equal(doc.worker_processes, "auto");
-  assert.deepEqual(doc.log, { level: "warning" });
+  assert.deepEqual(doc.error_log, ["stderr warn"]);
+  assert.equal(doc.log, undefined);
   assert.match(
     result.toml,
     /# load_module modules\/ngx_mail_module\.so: not needed, mail support is built in/,
@@ -256,15 +259,27 @@ mail { server { listen 143; } }`);
   );
 });
 
-Deno.test("error_log to a file: the most verbose level converts, the file is reported", () => {
-  const { doc, result } = toml("error_log a.log; error_log b.log notice; mail { server { listen 143; } }");
-  assert.deepEqual(doc.log, { level: "info" });
-  assert.equal(result.reports.length, 2);
-  assert.match(result.reports[0].reason, /stderr only/);
+Deno.test("main-context error_log: files, syslog and levels become the top-level error_log", () => {
+  const { doc, result } = toml(
+    "error_log a.log; error_log syslog:server=unix:/dev/log,facility=mail notice; mail { server { listen 143; } }",
+  );
+  assert.deepEqual(doc.error_log, [join(BASE, "a.log"), "syslog:server=unix:/dev/log,facility=mail notice"]);
+  assert.deepEqual(result.reports, []);
   assert.match(
     reasons(toml("error_log x loud; mail { server { listen 1; } }").result)[0],
     /invalid "error_log"/,
   );
+  assert.match(
+    reasons(toml("error_log syslog:server=example.org; mail { server { listen 1; } }").result)[0],
+    /invalid "error_log" directive: syslog server must be an IP address/,
+  );
+  // mail {} has its own: that one is the top-level error_log; the main one is noted, not converted.
+  const own = toml("error_log main.log; mail { error_log /var/log/mail.log info; server { listen 1; } }");
+  assert.deepEqual(own.doc.error_log, ["/var/log/mail.log info"]);
+  assert.match(own.result.toml, /error_log .*main\.log: mail {} has its own error_log/);
+  // Per server, as in nginx.
+  const perServer = toml("mail { server { listen 1; error_log /var/log/s1.log debug; } }");
+  assert.deepEqual(servers(perServer.doc)[0].error_log, ["/var/log/s1.log debug"]);
 });
 
 Deno.test("worker_shutdown_timeout converts to the key whose directive it is, when the schema has one", () => {

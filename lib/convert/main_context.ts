@@ -1,17 +1,20 @@
 /**
  * The parts of nginx.conf outside `mail {}` that matter to a mail proxy: `worker_*`
- * directives with a key in the schema, `error_log` (its level becomes `[log] level`),
+ * directives with a key in the schema, `error_log` (the top-level `error_log`, unless
+ * `mail {}` has its own),
  * the mail module's `load_module`, and `events {}`. Everything else is reported with
  * advice on where the setting lives for mailproxy.
  * @module
  */
 
 import { findKey } from "../config/mod.ts";
+import { parseErrorLog } from "../config/mod.ts";
 import { keyForDirective } from "./key_index.ts";
 import type { Level } from "./level.ts";
 import { convertDirective } from "./mail_block.ts";
 import type { Directive } from "./parse.ts";
 import type { ConvertSession } from "./session.ts";
+import { resolve } from "node:path";
 
 /** Where main-context settings live when running mailproxy. */
 const ADVICE: Record<string, string> = {
@@ -21,7 +24,6 @@ const ADVICE: Record<string, string> = {
   daemon: "mailproxy always runs in the foreground; the service manager runs it in the background",
   master_process: "mailproxy has no master process",
   worker_rlimit_nofile: "set the open-file limit with LimitNOFILE= in packaging/mailproxy.service",
-  worker_shutdown_timeout: "this version of mailproxy has no key for it (it drains sessions on SIGTERM)",
   env: "set the environment in the service manager (Environment= in the systemd unit)",
   load_module: "mailproxy has no dynamic modules",
   http: "not part of the mail proxy; mailproxy proxies mail only",
@@ -38,22 +40,11 @@ const EVENTS_ADVICE: Record<string, string> = {
 };
 const EVENTS_DEFAULT = "the event loop belongs to the runtime; mailproxy has no equivalent";
 
-/** nginx error_log levels → `[log] level` (the schema's values; nginx has finer ones). */
-const LOG_LEVELS: Record<string, string> = {
-  debug: "debug",
-  info: "info",
-  notice: "info",
-  warn: "warning",
-  error: "error",
-  crit: "error",
-  alert: "error",
-  emerg: "error",
-};
-
-/** `[log]` values gathered from the main context. */
+/** Main-context `error_log` entries, for the top-level `error_log` when `mail {}` has none. */
 export interface LogOut {
-  level?: string;
-  comments: string[];
+  entries: { value: string; directive: Directive }[];
+  /** Set once main-context entries went into the top-level error_log. */
+  fromMain?: boolean;
 }
 
 /** Converts one main-context directive (not `mail`) into the top level or `log`. */
@@ -78,26 +69,18 @@ function convertEvents(session: ConvertSession, events: Directive, top: Level): 
   top.comment(events.endComments);
 }
 
-const levelOrder = () => findKey("log", "level")?.values ?? [];
-
+/**
+ * nginx's main-context error_log also takes the mail module's lines when `mail {}` sets
+ * none: it becomes the top-level `error_log` (convert.ts decides once the mail block is read).
+ */
 function convertErrorLog(session: ConvertSession, d: Directive, top: Level, log: LogOut): void {
-  const [target, word = "error"] = d.args;
-  const level = LOG_LEVELS[word.toLowerCase()];
-  if (d.args.length < 1 || d.args.length > 2 || level === undefined || !levelOrder().includes(level)) {
+  if (d.args.length < 1 || d.args.length > 2) {
     return session.report(d, `invalid "error_log" directive (expected FILE [LEVEL])`, top);
   }
-  // Several logs: mailproxy has one stream, so keep the most verbose level.
-  const order = levelOrder();
-  if (log.level === undefined || order.indexOf(level) < order.indexOf(log.level)) log.level = level;
-  if (target === "stderr") {
-    log.comments.push(...d.comments, ...d.trailing);
-    top.comment([` error_log stderr ${word}: converted to [log] level`]);
-    return;
-  }
-  session.report(
-    d,
-    "mailproxy logs to stderr only (collect it with journald, or a file with logrotate copytruncate: " +
-      "docs/packaging.md); the level was converted to [log] level",
-    top,
-  );
+  const [target, ...level] = d.args;
+  const special = target === "stderr" || target.includes(":");
+  const value = [special ? target : resolve(session.opts.baseDir, target), ...level].join(" ");
+  const parsed = parseErrorLog(value, session.opts.baseDir);
+  if (!parsed.ok) return session.report(d, `invalid "error_log" directive: ${parsed.error}`, top);
+  log.entries.push({ value, directive: d });
 }

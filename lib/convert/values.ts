@@ -19,10 +19,11 @@ export const REPEATABLE: ReadonlySet<ValueKind> = new Set([
   "path_list",
   "listen",
   "access_list",
+  "error_log",
 ]);
 
 /** Kinds that check files on disk: validated later by the loader, not here (no I/O). */
-const FILE_KINDS: ReadonlySet<ValueKind> = new Set(["path", "path_list"]);
+const FILE_KINDS: ReadonlySet<ValueKind> = new Set(["path", "path_list", "error_log"]);
 
 /** Kinds taking a list of words. */
 const LIST_KINDS: ReadonlySet<ValueKind> = new Set([
@@ -48,6 +49,7 @@ function onOff(word: string): TomlValue {
 function arity(kind: ValueKind, count: number): boolean {
   if (kind === "headers") return count === 2;
   if (kind === "access_list") return count === 1;
+  if (kind === "error_log") return count === 1 || count === 2;
   if (LIST_KINDS.has(kind) || kind === "listen" || kind === "ssl_session_cache" || kind === "unsupported") {
     return count >= 1;
   }
@@ -71,6 +73,12 @@ function candidate(spec: KeySpec, name: string, args: string[], baseDir: string)
       return [path(args[0])];
     case "listen":
       return [args.join(" ")];
+    case "error_log": {
+      // nginx resolves a relative file against its prefix; mailproxy, like every other path, against nginx.conf's directory.
+      const [target, ...level] = args;
+      const special = target === "stderr" || target.includes(":");
+      return [[special ? target : path(target), ...level].join(" ")];
+    }
     case "headers":
       return { [args[0]]: args[1] };
     case "access_list":

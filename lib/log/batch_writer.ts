@@ -27,6 +27,8 @@ export interface BatchWriterOptions {
   sink?: SyncSink;
   /** Used when the sink would block (EAGAIN): hands the rest to a buffered stream. */
   fallback?: (bytes: Uint8Array) => void;
+  /** Instead of `sink`: takes each batch as text (a LogTape file sink, lib/log/outputs.ts). */
+  deliver?: (text: string) => void;
 }
 
 const stderrSink: SyncSink = (bytes, offset) => writeSync(2, bytes, offset);
@@ -39,8 +41,10 @@ export class BatchWriter {
   readonly #maxChars: number;
   readonly #sink: SyncSink;
   readonly #fallback: (bytes: Uint8Array) => void;
+  readonly #deliver: ((text: string) => void) | undefined;
 
   constructor(opts: BatchWriterOptions = {}) {
+    this.#deliver = opts.deliver;
     this.#delayMs = opts.delayMs ?? 5;
     this.#maxChars = opts.maxChars ?? 16_384;
     this.#sink = opts.sink ?? stderrSink;
@@ -62,6 +66,16 @@ export class BatchWriter {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#pending === "") return;
+    if (this.#deliver) {
+      const text = this.#pending;
+      this.#pending = "";
+      try {
+        this.#deliver(text);
+      } catch {
+        // Logging must never take the proxy down; the output reports its own failures.
+      }
+      return;
+    }
     const bytes = Buffer.from(this.#pending);
     this.#pending = "";
     let offset = 0;

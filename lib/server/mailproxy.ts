@@ -1,18 +1,20 @@
 /**
  * The running proxy: binds every listener of the config, runs a session per
- * connection, serves the admin API, reloads its config in place, and shuts down
+ * connection, serves the admin API, reloads its config in place (ending the sessions of
+ * the replaced config after its `worker_shutdown_timeout`, when set), and shuts down
  * by draining sessions up to `shutdown_timeout`.
  * @module
  */
 
 import { type AuthCache, createAdminApp, type ReloadOutcome, type WorkerLink } from "../admin/mod.ts";
-import { type HttpServer, serveHttp } from "../admin/mod.ts";
+import { type HttpServer, serveHttp, serveHttpUnix } from "../admin/mod.ts";
 import { ConnectionLimits } from "../access/mod.ts";
 import { AuthProviders, VerifyCache } from "../auth/mod.ts";
 import type { AuthProvider } from "../auth/mod.ts";
 import { listenAddress } from "../config/mod.ts";
 import { loadConfigFile } from "../config/mod.ts";
 import type { Config, ListenSpec, ServerConfig } from "../config/mod.ts";
+import { rmSync, statSync } from "node:fs";
 import { getLogger } from "../log/mod.ts";
 import { MailproxyMetrics } from "../metrics/mod.ts";
 import { SHUTDOWN_REASON } from "../session/goodbye.ts";
@@ -25,6 +27,7 @@ import { runtimeVersion } from "../transport/mod.ts";
 import type { Listener, Transport } from "../transport/mod.ts";
 import { VERSION } from "../version.ts";
 import { listensOf, planListeners } from "./listener_plan.ts";
+import { OldSessions } from "./old_sessions.ts";
 import { serverChanges } from "./server_changes.ts";
 import { serveWorkerAdmin } from "./worker_admin.ts";
 import { workerCount } from "./workers.ts";
@@ -100,12 +103,20 @@ export class Mailproxy {
   #lastReload: { at: number; ok: boolean; errors: string[] } | null = null;
   #stopping = false;
   readonly #log = getLogger(["mailproxy", "server"]);
+  /** worker_shutdown_timeout: ends the sessions of replaced configs after their timeout. */
+  readonly #oldSessions: OldSessions;
 
   constructor(config: Config, transport: Transport, options: MailproxyOptions = {}) {
     this.#config = config;
     this.#transport = transport;
     this.#options = options;
     this.registry = new SessionRegistry(options.sessionIdPrefix);
+    this.#oldSessions = new OldSessions(this.registry, (n, ms) => {
+      this.#log.info("worker_shutdown_timeout {seconds}s: ended {n} session(s) of a previous config", {
+        seconds: ms / 1000,
+        n,
+      });
+    });
     this.#providers = new AuthProviders(transport, this.verifyCache);
   }
 
@@ -142,11 +153,17 @@ export class Mailproxy {
       if (admin.listen && this.#options.publicAdmin !== false) {
         const app = this.#adminApp(() => this.#config.admin.token, this.#options.workers);
         try {
-          this.#admin = await serveHttp(admin.listen.host, admin.listen.port, app.fetch);
+          this.#admin = admin.listen.transport === "unix"
+            ? await serveHttpUnix(replaceStaleSocket(admin.listen.host), app.fetch)
+            : await serveHttp(admin.listen.host, admin.listen.port, app.fetch);
         } catch (err) {
           throw new Error(`admin listen "${admin.listen.raw}": ${errorText(err)}`);
         }
-        this.#log.info("admin API on {host}:{port}", { host: admin.listen.host, port: this.#admin.port });
+        this.#log.info("admin API on {address}", {
+          address: admin.listen.transport === "unix"
+            ? listenAddress(admin.listen)
+            : `${admin.listen.host}:${this.#admin.port}`,
+        });
       }
       const privateAdmin = this.#options.privateAdmin;
       if (privateAdmin) {
@@ -339,8 +356,20 @@ export class Mailproxy {
     if (this.#config.shutdown_timeout !== next.shutdown_timeout) {
       changes.push(`shutdown_timeout ${next.shutdown_timeout / 1000}s`);
     }
+    if (this.#config.worker_shutdown_timeout !== next.worker_shutdown_timeout) {
+      const t = next.worker_shutdown_timeout;
+      changes.push(`worker_shutdown_timeout ${t === null ? "none" : `${t / 1000}s`}`);
+    }
     for (const server of next.servers) this.metrics.initServer(server.index, server.protocol);
 
+    // The sessions of the replaced config end after its worker_shutdown_timeout (nginx's meaning).
+    const timeout = this.#config.worker_shutdown_timeout;
+    const retired = this.#oldSessions.retire(timeout);
+    if (timeout !== null && retired > 0) {
+      changes.push(
+        `${retired} session(s) of the previous config end in ${timeout / 1000}s (worker_shutdown_timeout)`,
+      );
+    }
     this.#config = next;
     // `resolver` host names are resolved again, as an nginx reload does.
     this.resolver.clear();
@@ -373,6 +402,7 @@ export class Mailproxy {
   async stop(drainMs: number = this.#config.shutdown_timeout): Promise<void> {
     this.#stopping = true;
     await this.#reloading;
+    this.#oldSessions.clear();
     for (const l of this.#listeners.values()) l.listener.close();
     this.#listeners.clear();
     if (this.#sessions.size > 0 && drainMs > 0) {
@@ -413,6 +443,15 @@ export function unappliedListenOptions(spec: ListenSpec, nodeNet: boolean): stri
   // node:net listeners (Bun, and TLS-capable listeners on Deno) take a backlog; Deno.listen does not.
   if (spec.backlog !== undefined && !nodeNet) out.push("backlog");
   return out;
+}
+
+/**
+ * `[admin] listen = "unix:PATH"`: a socket file left by an earlier run is removed (the
+ * runtimes refuse to bind over it); anything else at the path is left for the bind to refuse.
+ */
+function replaceStaleSocket(path: string): string {
+  if (statSync(path, { throwIfNoEntry: false })?.isSocket()) rmSync(path);
+  return path;
 }
 
 function errorText(err: unknown): string {

@@ -142,8 +142,8 @@ export class WorkerSupervisor {
     this.log.info(`worker ${index} started (pid ${child.pid})`);
   }
 
-  /** Sends `signal` to every running copy (SIGHUP: each reloads its config). */
-  signal(signal: "SIGTERM" | "SIGINT" | "SIGHUP"): void {
+  /** Sends `signal` to every running copy (SIGHUP: each reloads its config; SIGUSR1: reopens its logs). */
+  signal(signal: "SIGTERM" | "SIGINT" | "SIGHUP" | "SIGUSR1"): void {
     for (const child of this.#children.values()) {
       try {
         child.kill(signal);

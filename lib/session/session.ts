@@ -37,7 +37,7 @@ export async function runSession(
   deps: SessionDeps,
 ): Promise<void> {
   const id = deps.registry.newId();
-  const log = getLogger(["mailproxy", "session"]).with({ session: id });
+  const log = getLogger(["mailproxy", "session", String(server.index)]).with({ session: id });
   const protocol = server.protocol;
   const labels = { server: String(server.index), protocol };
   const clientText = formatAddress(client.remoteAddr);

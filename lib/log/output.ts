@@ -1,0 +1,36 @@
+/**
+ * What every log output is (stderr, a file, syslog): a LogTape sink plus its lifecycle,
+ * owned by lib/log/outputs.ts.
+ * @module
+ */
+
+import type { Sink } from "@logtape/logtape";
+
+/** An open output: a sink plus its lifecycle. */
+export interface Output {
+  sink: Sink;
+  /** Writes what is batched now (synchronous). */
+  flush(): void;
+  /** Files: open the path anew (the old file was renamed away). */
+  reopen(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Closes a LogTape sink whichever way it disposes (a non-blocking file sink and the syslog
+ * sink are async, a blocking file sink sync); never rejects.
+ */
+export async function dispose(sink: object): Promise<void> {
+  const d = sink as { [Symbol.asyncDispose]?: () => PromiseLike<void>; [Symbol.dispose]?: () => void };
+  try {
+    if (d[Symbol.asyncDispose]) await d[Symbol.asyncDispose]!();
+    else d[Symbol.dispose]?.();
+  } catch {
+    // Closing a broken output: nothing left to do.
+  }
+}
+
+/** An error as one line of text. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
