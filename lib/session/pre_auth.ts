@@ -13,7 +13,8 @@ import { binaryForDisplay } from "../util/bytes.ts";
 import { Deadline } from "./deadline.ts";
 import { preGreeting } from "./pre_greeting.ts";
 import type { SessionEntry } from "./registry.ts";
-import { type ClientFacts, type LoggedIn, type Logger, type SessionDeps, sleep } from "./context.ts";
+import type { ClientFacts, LoggedIn, Logger, SessionDeps } from "./context.ts";
+import { sleep } from "../util/timers.ts";
 import { tlsUpgrade } from "./client_setup.ts";
 
 /** Greeting and commands until the auth provider says where to go; null if the session ended. */
