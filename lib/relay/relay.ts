@@ -7,6 +7,7 @@
  */
 
 import type { Conn } from "../transport/types.ts";
+import { Deadline } from "../util/deadline.ts";
 
 /** How and why a relay ended. */
 export type RelayEnd = "closed" | "timeout" | "error" | "aborted";
@@ -48,7 +49,9 @@ export function relay(client: Conn, backend: Conn, options: RelayOptions): Promi
   let downstreamBytes = 0;
   let lastClientActivity = Date.now();
   let finished = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  // One timer per period, pushed forward lazily (touch): cheaper than resetting a
+  // timer on every chunk of a bulk transfer.
+  const idle = new Deadline();
 
   const upReport = new ByteReport(options.onUpstream);
   const downReport = new ByteReport(options.onDownstream);
@@ -57,7 +60,7 @@ export function relay(client: Conn, backend: Conn, options: RelayOptions): Promi
     const finish = (end: RelayEnd, detail: string) => {
       if (finished) return;
       finished = true;
-      if (timer !== undefined) clearTimeout(timer);
+      idle.disarm();
       upReport.flush();
       downReport.flush();
       options.signal?.removeEventListener("abort", onAbort);
@@ -66,16 +69,7 @@ export function relay(client: Conn, backend: Conn, options: RelayOptions): Promi
       resolve({ end, upstreamBytes, downstreamBytes, detail });
     };
 
-    // One timer per session, pushed forward lazily: cheaper than resetting a
-    // timer on every chunk of a bulk transfer.
-    const armTimer = (delay: number) => {
-      timer = setTimeout(() => {
-        const idle = Date.now() - lastClientActivity;
-        if (idle >= options.proxyTimeout) finish("timeout", "client timed out");
-        else armTimer(options.proxyTimeout - idle);
-      }, delay);
-    };
-    armTimer(options.proxyTimeout);
+    idle.arm(options.proxyTimeout, () => finish("timeout", "client timed out"));
 
     const onAbort = () => finish("aborted", String(options.signal?.reason ?? "aborted"));
     if (options.signal?.aborted) return onAbort();
@@ -91,6 +85,7 @@ export function relay(client: Conn, backend: Conn, options: RelayOptions): Promi
     pump(client, backend, upHandOff, {
       read: () => {
         lastClientActivity = Date.now();
+        idle.touch(lastClientActivity);
       },
       written: (n) => {
         upstreamBytes += n;
@@ -103,6 +98,7 @@ export function relay(client: Conn, backend: Conn, options: RelayOptions): Promi
       read: () => {},
       written: (n) => {
         lastClientActivity = Date.now();
+        idle.touch(lastClientActivity);
         downstreamBytes += n;
         if (!finished) downReport.add(n, lastClientActivity);
       },

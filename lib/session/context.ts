@@ -12,6 +12,7 @@ import type { RealIpTrust } from "../proxy_protocol/mod.ts";
 import type { ClientTls, ServerTls } from "../tls/mod.ts";
 import type { Transport } from "../transport/types.ts";
 import type { SessionRegistry } from "./registry.ts";
+import type { BackendTargetSource } from "./backend_target.ts";
 
 /** What a session needs from the process around it. */
 export interface SessionDeps {
@@ -25,6 +26,11 @@ export interface SessionDeps {
   tls?: ServerTls;
   /** Who may send PROXY headers (`set_real_ip_from`); needed for `listen … proxy_protocol`. */
   realIp?: RealIpTrust;
+  /**
+   * Where a logged-in session may go (backend_target.ts); default: the auth reply's
+   * Auth-Server:Auth-Port only. An upstream chooser with failover plugs in here.
+   */
+  backendTargets?: BackendTargetSource;
 }
 
 /** What the session learned about the client beyond its socket: TLS and the PROXY header. */

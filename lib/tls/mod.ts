@@ -15,11 +15,9 @@ import { type BackendTlsContext, buildBackendTls } from "./backend.ts";
 import { certAlgorithms, checkClientCert } from "./client_cert.ts";
 import type { Crl } from "./crl.ts";
 import { loadTlsMaterial } from "./material.ts";
-import { certReply } from "./replies.ts";
 import { usesClientTls } from "./support.ts";
 
 export type { BackendTlsContext, BackendTlsMode } from "./backend.ts";
-export { BackendPreamble, type PreambleStep } from "./backend_preamble.ts";
 export { clientTlsProblems, usesClientTls } from "./support.ts";
 
 /** One server's TLS, shared by the sessions its listeners accept while this config is current. */
@@ -60,8 +58,12 @@ export interface ClientTls {
 /** How a client handshake ended. */
 export type ClientHandshakeResult =
   | { ok: true; tls: ClientTls }
-  /** Close; `reply` (nginx's certificate line) goes out first over TLS when present. */
-  | { ok: false; log: string; reply?: Uint8Array; handshakeFailed: boolean };
+  /**
+   * Close. `certificate`: the client certificate was refused (`error`) or absent
+   * (`missing`); the protocol's line for it goes out first over TLS (its record's
+   * `certError`/`certMissing`).
+   */
+  | { ok: false; log: string; certificate?: "error" | "missing"; handshakeFailed: boolean };
 
 /**
  * Upgrades `client` (implicit TLS or after the STARTTLS reply) and applies
@@ -90,7 +92,7 @@ export async function clientHandshake(
     return {
       ok: false,
       log: verdict.log,
-      reply: certReply(server.protocol, verdict.why),
+      certificate: verdict.why,
       handshakeFailed: false,
     };
   }

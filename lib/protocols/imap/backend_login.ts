@@ -20,7 +20,8 @@ import { BackendReplies, startsWithText } from "../common/backend_replies.ts";
 import type { BackendLogin, BackendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 
-const INTERNAL_ERROR = "* BAD internal server error\r\n";
+import { INTERNAL_ERROR } from "./lines.ts";
+
 /** RFC 7888: LITERAL- allows non-synchronising literals up to this many bytes. */
 const LITERAL_MINUS_MAX = 4096;
 

@@ -22,7 +22,7 @@ import { BackendReplies, startsWithText } from "../common/backend_replies.ts";
 import type { BackendLogin, BackendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 
-const INTERNAL_ERROR = "-ERR internal server error\r\n";
+import { INTERNAL_ERROR } from "./lines.ts";
 
 /** What the next backend reply answers. */
 type State = "greeting" | "user" | "password";

@@ -1,0 +1,22 @@
+/**
+ * The last line mailproxy writes before it closes a connection itself (a refusal, a
+ * goodbye): best effort and bounded in time, so a client that does not read cannot
+ * hold the connection (and its slot, or the shutdown) open.
+ * @module
+ */
+
+import type { Conn } from "../transport/types.ts";
+
+/** How long the last line may take to leave before the connection is closed anyway. */
+export const LAST_LINE_WRITE_MS = 1000;
+
+/** Writes `line` (best effort) and closes `conn`. Never rejects. */
+export function sendLastLine(conn: Conn, line: string, boundMs = LAST_LINE_WRITE_MS): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, boundMs)));
+  const written = conn.write(new TextEncoder().encode(line)).then(() => {}, () => {});
+  return Promise.race([written, timeout]).then(() => {
+    clearTimeout(timer);
+    conn.close();
+  });
+}
