@@ -13,7 +13,6 @@ import { parse } from "smol-toml";
 import { main } from "../lib/cli/main.ts";
 import { loadConfigText } from "../lib/config/load.ts";
 import { keyForDirective } from "../lib/convert/key_index.ts";
-import { CLIENT_TLS } from "../lib/features.ts";
 import { freePort } from "./lab/ports.ts";
 import { runCommand, RUNTIMES } from "./helpers/runtimes.ts";
 
@@ -120,10 +119,6 @@ Deno.test("convert large_realistic.conf: three protocols, TLS, STARTTLS and incl
   assert.match(r.stdout, /^# include conf\.d\/\*\.conf$/m);
   const count = CASES["large_realistic.conf"].length;
   assert.match(r.stderr, new RegExp(`^mailproxy convert: ${count} directive\\(s\\) not converted`, "m"));
-  // What this build cannot serve yet (TLS) is a note, not a conversion problem.
-  if (!CLIENT_TLS) {
-    assert.match(r.stderr, /^note: valid, but this build of mailproxy cannot serve all of it yet/m);
-  }
 });
 
 Deno.test("convert imap_compare.conf: the result passes plain --check (this build serves it)", async () => {
