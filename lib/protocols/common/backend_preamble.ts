@@ -55,16 +55,41 @@ export interface PreambleOptions {
   imapId: ClientEndpoints | null;
 }
 
-/**
- * The reading every preamble shares: complete replies by the login's rules, the
- * greeting kept for the login machine, one reply at a time consumed.
- */
-export class PreambleReader {
-  readonly #replies: BackendReplies;
-  /** The backend's greeting, once read. */
-  greeting: Uint8Array = new Uint8Array(0);
+/** One exchange of a preamble: a command of ours and how its reply is judged. */
+export interface PreambleExchange {
+  send: string | Uint8Array;
+  /** True when the buffered reply is complete (IMAP: our tagged line has come); default: the script's. */
+  complete?: (reply: Uint8Array) => boolean;
+  /** True when the reply's last line says yes; null: any reply will do (IMAP ID is informational). */
+  accept: ((lastLine: string) => boolean) | null;
+  /** What the log names when the reply says no ("STARTTLS", "EHLO"). */
+  what: string;
+}
 
-  constructor(proxyBuffer: number) {
+/** A protocol's preamble as data: what it says, in order, around the TLS upgrade. */
+export interface PreambleScript {
+  /** True when the buffered reply is complete (SMTP: its last line is not a `250-` continuation). */
+  complete?: (reply: Uint8Array) => boolean;
+  /** After the greeting, ending with the protocol's STARTTLS command; empty = no STARTTLS. */
+  beforeTls: readonly PreambleExchange[];
+  /** After the TLS handshake (or right after the greeting without STARTTLS). */
+  afterTls: readonly PreambleExchange[];
+}
+
+/**
+ * Runs a {@link PreambleScript}: reads the greeting (kept for the login machine) and
+ * each reply by the login's rules ({@link BackendReplies}), answers each accepted reply
+ * with the next command, and asks for the TLS upgrade after the last one before it.
+ */
+export class ScriptedPreamble implements BackendPreamble {
+  readonly #replies: BackendReplies;
+  readonly #script: PreambleScript;
+  #greeting: Uint8Array | null = null;
+  /** The exchanges still to run, the first one's reply awaited (once the greeting is in). */
+  #queue: PreambleExchange[];
+  #tlsPending: boolean;
+
+  constructor(proxyBuffer: number, script: PreambleScript) {
     // Nothing of ours goes to the client from here (the driver sends the internal
     // error) and no password is in play yet.
     this.#replies = new BackendReplies({
@@ -73,38 +98,56 @@ export class PreambleReader {
       internalError: "",
       secret: "",
     });
+    this.#script = script;
+    this.#queue = [...script.beforeTls];
+    this.#tlsPending = script.beforeTls.length > 0;
   }
 
-  /** Appends bytes; the complete reply buffered so far, a failure, or null for more. */
-  read(data: Uint8Array): Uint8Array | PreambleStep | null {
+  receive(data: Uint8Array): PreambleStep | null {
     const reply = this.#replies.read(data);
-    if (reply === null || reply instanceof Uint8Array) return reply;
-    return { kind: "fail", log: reply.kind === "fail" ? reply.log : "unexpected backend data" };
+    if (reply === null) return null;
+    if (!(reply instanceof Uint8Array)) {
+      return { kind: "fail", log: reply.kind === "fail" ? reply.log : "unexpected backend data" };
+    }
+    const awaited = this.#greeting === null ? null : this.#queue[0];
+    if (this.#greeting !== null && awaited === undefined) return preambleFail("unexpected backend data");
+    const complete = awaited?.complete ?? this.#script.complete;
+    if (complete && !complete(reply)) return null;
+    this.#replies.drop();
+    if (awaited === null) {
+      this.#greeting = reply.slice();
+      return this.#tlsPending ? this.#sendNext() : this.#afterTls();
+    }
+    const line = lastLine(reply);
+    if (awaited.accept && !awaited.accept(line)) {
+      return preambleFail(`backend refused ${awaited.what}: ${line}`);
+    }
+    this.#queue.shift();
+    if (this.#queue.length > 0) return this.#sendNext();
+    if (this.#tlsPending) return { kind: "starttls" };
+    return { kind: "done", greeting: this.#greeting! };
   }
 
-  /** Keeps `reply` as the greeting (to replay) and consumes it. */
-  keepGreeting(reply: Uint8Array): void {
-    this.greeting = reply.slice();
-    this.#replies.drop();
+  tlsDone(): PreambleStep {
+    return this.#afterTls();
   }
 
-  /** Consumes the judged reply and sends `line`. */
-  send(line: string | Uint8Array): PreambleStep {
-    this.#replies.drop();
+  #afterTls(): PreambleStep {
+    this.#tlsPending = false;
+    this.#queue = [...this.#script.afterTls];
+    return this.#queue.length > 0 ? this.#sendNext() : { kind: "done", greeting: this.#greeting! };
+  }
+
+  #sendNext(): PreambleStep {
+    const line = this.#queue[0].send;
     return { kind: "send", data: typeof line === "string" ? new TextEncoder().encode(line) : line };
   }
+}
 
-  /** Consumes the judged reply: the driver upgrades to TLS next. */
-  starttls(): PreambleStep {
-    this.#replies.drop();
-    return { kind: "starttls" };
-  }
-
-  /** The preamble is over: the login machine gets the greeting. */
-  done(): PreambleStep {
-    this.#replies.drop();
-    return { kind: "done", greeting: this.greeting };
-  }
+/** The preamble of `script`, or null when it has nothing to say. */
+export function scriptedPreamble(proxyBuffer: number, script: PreambleScript): BackendPreamble | null {
+  if (script.beforeTls.length === 0 && script.afterTls.length === 0) return null;
+  return new ScriptedPreamble(proxyBuffer, script);
 }
 
 /** The last line of a reply without its CRLF, readable and bounded, for checks and logs. */
