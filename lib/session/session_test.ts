@@ -9,6 +9,7 @@ import type { ListenSpec, ServerConfig } from "../config/types.ts";
 import { MailproxyMetrics } from "../metrics/mailproxy_metrics.ts";
 import { testServerConfig } from "../../tests/helpers/server_config.ts";
 import type { BackendFailure, BackendTargetSource } from "./backend_target.ts";
+import { buildRealIpTrust } from "../proxy_protocol/trust.ts";
 import { SHUTDOWN_REASON } from "./goodbye.ts";
 import { SessionRegistry } from "./registry.ts";
 import { runSession, type SessionDeps } from "./session.ts";
@@ -32,6 +33,8 @@ function start(
     auth?: AuthResult[];
     connects?: ConnectScript[];
     targets?: BackendTargetSource;
+    listen?: Partial<ListenSpec>;
+    deps?: Partial<SessionDeps>;
   } = {},
 ) {
   const client = new FakeConn();
@@ -39,9 +42,16 @@ function start(
   const auth = new FakeAuth(...(opts.auth ?? [OK]));
   const metrics = new MailproxyMetrics();
   const registry = new SessionRegistry();
-  const deps: SessionDeps = { transport, auth, metrics, registry, backendTargets: opts.targets };
+  const deps: SessionDeps = {
+    transport,
+    auth,
+    metrics,
+    registry,
+    backendTargets: opts.targets,
+    ...opts.deps,
+  };
   const server = testServerConfig({ timeout: 5_000, ...opts.server });
-  const done = runSession(client, server, LISTEN, deps);
+  const done = runSession(client, server, { ...LISTEN, ...opts.listen }, deps);
   /** The `end` label the session was counted with, once it ended. */
   const end = async () => {
     await done;
@@ -303,4 +313,44 @@ Deno.test("session: an access refusal gets the protocol's line", async () => {
   });
   assert.equal(await t.end(), "refused");
   assert.equal(t.client.written, "554 5.7.1 Access denied\r\n");
+});
+
+Deno.test("session: timeouts — the PROXY header (accept phase)", async () => {
+  const realIp = await buildRealIpTrust(["192.0.2.0/24"]);
+  const t = start({ server: { timeout: 10 }, listen: { proxy_protocol: true }, deps: { realIp } });
+  // The deadline closes the client; the header reader then reports a closed connection.
+  assert.equal(await t.end(), "proxy-protocol");
+  assert.equal(t.client.written, "", "no greeting before the PROXY header");
+  assert.equal(t.client.closed, true);
+});
+
+Deno.test("session: a PROXY header names the real client for the rest of the session", async () => {
+  const realIp = await buildRealIpTrust(["192.0.2.0/24"]);
+  const t = start({
+    listen: { proxy_protocol: true },
+    deps: { realIp },
+    auth: [{ status: "error", reason: "x" }],
+  });
+  t.client.feed("PROXY TCP4 198.51.100.9 127.0.0.1 5555 143\r\n");
+  await t.client.waitFor(/IMAP4 ready/);
+  assert.equal(t.registry.list()[0].client, "198.51.100.9:5555");
+  t.client.feed("a LOGIN user pass\r\n");
+  assert.equal(await t.end(), "pre-auth");
+  assert.equal(t.auth.requests[0].clientIp, "198.51.100.9");
+});
+
+Deno.test("session: SMTP greeting delay — a client talking first is answered and dropped", async () => {
+  const t = start({ server: { protocol: "smtp", smtp_greeting_delay: 5_000 } });
+  t.client.feed("EHLO early\r\n");
+  assert.equal(await t.end(), "pre-auth");
+  assert.doesNotMatch(t.client.written, /^220/, "no greeting");
+  assert.match(t.client.written, /^5\d\d [^\r]*\r\n$/);
+});
+
+Deno.test("session: SMTP greeting delay passes, then the greeting", async () => {
+  const t = start({ server: { protocol: "smtp", smtp_greeting_delay: 5 } });
+  await t.client.waitFor(/^220 localhost ESMTP ready\r\n/);
+  t.client.feed("QUIT\r\n");
+  assert.equal(await t.end(), "pre-auth");
+  assert.match(t.client.written, /221 [^\r]*\r\n$/);
 });
