@@ -23,13 +23,6 @@ import { proxy, type Relaying } from "./backend.ts";
 import { SessionScope } from "./scope.ts";
 
 export type { SessionDeps } from "./context.ts";
-export type {
-  BackendCandidate,
-  BackendFailure,
-  BackendTargets,
-  BackendTargetSource,
-} from "./backend_target.ts";
-export { authServerTargets } from "./backend_target.ts";
 
 /**
  * Runs one client session to its end. Never throws.
