@@ -103,7 +103,10 @@ async function findBackend(s: SessionScope, frontend: Frontend, { ok, credential
       s.enter("backend-login");
       const login = frontend.backendLogin(ok, credentials);
       result = await loginBackend(s, connected.conn, connected.greeting, login);
-      if (result instanceof Uint8Array) return { target, conn: connected.conn, reply: result, started };
+      if (result instanceof Uint8Array) {
+        targets.loggedIn?.(target);
+        return { target, conn: connected.conn, reply: result, started };
+      }
     } else result = connected;
     failure = result;
     // Ended by a kick or shutdown: the goodbye was sent; this is no backend failure.

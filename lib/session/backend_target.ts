@@ -53,6 +53,11 @@ export interface BackendTargets {
    * the login without asking). Null: no more candidates, the last failure is final.
    */
   next(failed?: BackendFailure): BackendCandidate | null;
+  /**
+   * Optional: `candidate` logged the user in (the relay starts); a final failure is
+   * not reported here. For passive health checks (a success clears a server's failures).
+   */
+  loggedIn?(candidate: BackendCandidate): void;
 }
 
 /**

@@ -237,8 +237,8 @@ Deno.test("session: a kick during Auth-Wait ends the wait", async () => {
   assert.match(t.client.written, /\* BYE Server shutting down\r\n$/);
 });
 
-/** A target source with two candidates; records the failures it was told about. */
-function twoTargets(failures: BackendFailure[]): BackendTargetSource {
+/** A target source with two candidates; records the failures and the success it was told about. */
+function twoTargets(failures: BackendFailure[], succeeded: string[] = []): BackendTargetSource {
   return () => {
     const left = ["10.0.0.1", "10.0.0.2"];
     return {
@@ -247,14 +247,16 @@ function twoTargets(failures: BackendFailure[]): BackendTargetSource {
         const host = left.shift();
         return host === undefined ? null : { host, port: 143, tls: "off", name: `${host}:143` };
       },
+      loggedIn: (candidate) => void succeeded.push(candidate.name),
     };
   };
 }
 
 Deno.test("backend targets: a transport failure moves on to the next candidate", async () => {
   const failures: BackendFailure[] = [];
+  const succeeded: string[] = [];
   const backend = greetingBackend();
-  const t = start({ connects: ["refused", backend], targets: twoTargets(failures) });
+  const t = start({ connects: ["refused", backend], targets: twoTargets(failures, succeeded) });
   await t.client.waitFor(/IMAP4 ready/);
   t.client.feed("a LOGIN user pass\r\n");
   await backend.waitFor(/pass\r\n/);
@@ -262,6 +264,7 @@ Deno.test("backend targets: a transport failure moves on to the next candidate",
   await t.client.waitFor(/a OK Logged in\r\n/);
   assert.deepEqual(t.transport.connects, ["10.0.0.1:143", "10.0.0.2:143"]);
   assert.deepEqual(failures.map((f) => [f.kind, f.stage]), [["transport", "connect"]]);
+  assert.deepEqual(succeeded, ["10.0.0.2:143"]);
   assert.doesNotMatch(t.client.written, /internal server error/, "the client saw no failure");
   assert.equal(t.registry.list()[0].backend, "10.0.0.2:143");
   backend.end();
