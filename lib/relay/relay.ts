@@ -47,7 +47,6 @@ export interface RelayResult {
 export function relay(client: Conn, backend: Conn, options: RelayOptions): Promise<RelayResult> {
   let upstreamBytes = 0;
   let downstreamBytes = 0;
-  let lastClientActivity = Date.now();
   let finished = false;
   // One timer per period, pushed forward lazily (touch): cheaper than resetting a
   // timer on every chunk of a bulk transfer.
@@ -84,12 +83,11 @@ export function relay(client: Conn, backend: Conn, options: RelayOptions): Promi
     // nothing a client could still say to a closed mailbox server.
     pump(client, backend, upHandOff, {
       read: () => {
-        lastClientActivity = Date.now();
-        idle.touch(lastClientActivity);
+        idle.touch();
       },
       written: (n) => {
         upstreamBytes += n;
-        if (!finished) upReport.add(n, lastClientActivity);
+        if (!finished) upReport.add(n, Date.now());
       },
       end: () => backend.closeWrite().then(() => {}, () => {}),
       error: (err) => finish("error", `client side: ${errorText(err)}`),
@@ -97,10 +95,10 @@ export function relay(client: Conn, backend: Conn, options: RelayOptions): Promi
     pump(backend, client, downHandOff, {
       read: () => {},
       written: (n) => {
-        lastClientActivity = Date.now();
-        idle.touch(lastClientActivity);
+        const now = Date.now();
+        idle.touch(now);
         downstreamBytes += n;
-        if (!finished) downReport.add(n, lastClientActivity);
+        if (!finished) downReport.add(n, now);
       },
       end: () => finish("closed", "backend closed"),
       error: (err) => finish("error", `backend side: ${errorText(err)}`),

@@ -14,14 +14,16 @@
 
 import { MAX_TIMER_MS } from "./timers.ts";
 
+/** `#last` once the period ran out (one field less per relayed session than a flag). */
+const EXPIRED = -2;
+
 /** A re-armable deadline (see the module doc). */
 export class Deadline {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #ms = 0;
   #onExpire: (() => void) | undefined;
-  /** When `touch()` last ran (Date.now()), or -1 when not since `arm()`. */
+  /** When `touch()` last ran (Date.now()); -1: not since `arm()`; EXPIRED: the period ran out. */
   #last = -1;
-  #expired = false;
 
   /** Starts a period of `ms`, replacing any running one; `onExpire` runs once when it passes. */
   arm(ms: number, onExpire: () => void): void {
@@ -29,7 +31,6 @@ export class Deadline {
     this.#ms = ms;
     this.#onExpire = onExpire;
     this.#last = -1;
-    this.#expired = false;
     this.#set(ms);
   }
 
@@ -42,19 +43,24 @@ export class Deadline {
 
   /** Restarts the running period from `now` (lazily: the timer is not reset). */
   touch(now = Date.now()): void {
-    this.#last = now;
+    if (this.#last !== EXPIRED) this.#last = now;
   }
 
   /** True when the last armed period ran out. */
   get expired(): boolean {
-    return this.#expired;
+    return this.#last === EXPIRED;
   }
 
   #set(delay: number): void {
-    this.#timer = setTimeout(() => this.#fire(), Math.min(Math.max(0, delay), MAX_TIMER_MS));
+    // One shared callback with the deadline as its argument: no closure per timer.
+    this.#timer = setTimeout(Deadline.#fire, Math.min(Math.max(0, delay), MAX_TIMER_MS), this);
   }
 
-  #fire(): void {
+  static #fire(d: Deadline): void {
+    d.#expire();
+  }
+
+  #expire(): void {
     this.#timer = undefined;
     if (this.#last >= 0) {
       const idle = Date.now() - this.#last;
@@ -62,7 +68,7 @@ export class Deadline {
     }
     const onExpire = this.#onExpire;
     this.#onExpire = undefined;
-    this.#expired = true;
+    this.#last = EXPIRED;
     onExpire?.();
   }
 }
