@@ -36,7 +36,6 @@ export async function connectBackend(
   cancel: { connect?: (err: Error) => void },
 ): Promise<BackendConnected | BackendFailure> {
   const { deps, server } = s;
-  const internalError = new TextEncoder().encode(s.protocol.lines.internalError);
   const started = performance.now();
   try {
     s.backend = await new Promise<Conn>((resolve, reject) => {
@@ -50,7 +49,7 @@ export async function connectBackend(
     });
   } catch (err) {
     const why = s.deadline.expired ? "timed out" : errorText(err);
-    return { kind: "transport", stage: "connect", why, toClient: internalError };
+    return failure(s, "transport", "connect", why);
   } finally {
     cancel.connect = undefined;
   }
@@ -70,21 +69,11 @@ export async function connectBackend(
       server.proxy_protocol === "v1" ? proxyV1(endpoints) : proxyV2(endpoints, s.facts.tls?.proxy),
     );
   }
-  const tlsFailure = (what: string, err: unknown): BackendFailure => ({
-    kind: err instanceof NoBackendTls ? "internal" : "transport",
-    stage: "tls",
-    why: `${what} failed: ${errorText(err)}`,
-    toClient: internalError,
-  });
-  const handshake = () => {
-    if (!deps.tls || !conn.startTls) throw new NoBackendTls("backend TLS is not available");
-    return conn.startTls(deps.tls.backend.handshake(target.host));
-  };
   if (target.tls === "on") {
     try {
-      await handshake();
+      await handshake(s, conn, target);
     } catch (err) {
-      return tlsFailure("TLS handshake", err);
+      return tlsFailure(s, "TLS handshake", err);
     }
   }
 
@@ -103,15 +92,9 @@ export async function connectBackend(
       : null,
   });
   if (preamble === null) return { conn, greeting: null };
-  const transport = (why: string): BackendFailure => ({
-    kind: "transport",
-    stage: "login",
-    why,
-    toClient: internalError,
-  });
   while (true) {
     const data = await conn.read();
-    if (data === null) return transport("upstream closed connection");
+    if (data === null) return failure(s, "transport", "login", "upstream closed connection");
     let step = preamble.receive(data);
     while (step !== null) {
       switch (step.kind) {
@@ -121,17 +104,39 @@ export async function connectBackend(
           break;
         case "starttls":
           try {
-            await handshake();
+            await handshake(s, conn, target);
           } catch (err) {
-            return tlsFailure("STARTTLS handshake", err);
+            return tlsFailure(s, "STARTTLS handshake", err);
           }
           step = preamble.tlsDone();
           break;
         case "fail":
-          return transport(step.log);
+          return failure(s, "transport", "login", step.log);
         case "done":
           return { conn, greeting: step.greeting };
       }
     }
   }
+}
+
+/** The TLS handshake towards `target` (backend_tls = "on", or after STARTTLS). */
+function handshake(s: SessionScope, conn: Conn, target: BackendCandidate): Promise<void> {
+  const tls = s.deps.tls;
+  if (!tls || !conn.startTls) throw new NoBackendTls("backend TLS is not available");
+  return conn.startTls(tls.backend.handshake(target.host));
+}
+
+function tlsFailure(s: SessionScope, what: string, err: unknown): BackendFailure {
+  const kind = err instanceof NoBackendTls ? "internal" : "transport";
+  return failure(s, kind, "tls", `${what} failed: ${errorText(err)}`);
+}
+
+/** A failure whose client line is the protocol's internal error (built only when needed). */
+function failure(
+  s: SessionScope,
+  kind: BackendFailure["kind"],
+  stage: BackendFailure["stage"],
+  why: string,
+): BackendFailure {
+  return { kind, stage, why, toClient: new TextEncoder().encode(s.protocol.lines.internalError) };
 }
