@@ -6,17 +6,25 @@
  */
 
 import type { Conn } from "../transport/types.ts";
+import { Deadline } from "../util/deadline.ts";
 
 /** How long the last line may take to leave before the connection is closed anyway. */
 export const LAST_LINE_WRITE_MS = 1000;
 
-/** Writes `line` (best effort) and closes `conn`. Never rejects. */
+/** Writes `line` (best effort) and closes `conn` once it left or `boundMs` passed. Never rejects. */
 export function sendLastLine(conn: Conn, line: string, boundMs = LAST_LINE_WRITE_MS): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, boundMs)));
-  const written = conn.write(new TextEncoder().encode(line)).then(() => {}, () => {});
-  return Promise.race([written, timeout]).then(() => {
-    clearTimeout(timer);
-    conn.close();
+  return new Promise((resolve) => {
+    const bound = new Deadline();
+    const end = () => {
+      bound.disarm();
+      conn.close();
+      resolve();
+    };
+    bound.arm(boundMs, end);
+    try {
+      conn.write(new TextEncoder().encode(line)).then(end, end);
+    } catch {
+      end();
+    }
   });
 }
