@@ -8,6 +8,3 @@ import type { MailProtocol } from "./types.ts";
 
 /** Protocols with a front end and backend login in this build. */
 export const SUPPORTED_PROTOCOLS: readonly MailProtocol[] = ["imap", "pop3", "smtp"];
-
-/** TLS towards clients (`listen … ssl`, `starttls on|only`); what each runtime honours: lib/config/tls_support.ts. */
-export const CLIENT_TLS = true;

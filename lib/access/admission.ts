@@ -7,7 +7,7 @@
 
 import type { Address } from "../transport/mod.ts";
 import type { ConnectionLimits } from "./limits.ts";
-import type { RefusalReason } from "./refusal.ts";
+import type { RefusalReason } from "./refuse.ts";
 import { type AccessAddress, type AccessRule, checkAccess } from "./rules.ts";
 
 /** Admitted (release once when the session ends), or refused with the reason and, for access, the rule. */

@@ -1,6 +1,6 @@
 /**
  * Who may connect: `allow`/`deny` rules (nginx access module semantics) and the
- * connection limits, with the refusal line each protocol gets.
+ * connection limits, and why a connection was refused.
  * @module
  */
 
@@ -14,6 +14,5 @@ export {
   type ParsedRule,
 } from "./rules.ts";
 export { type Admission, ConnectionLimits, type ConnectionLimitValues, type LimitRefusal } from "./limits.ts";
-export { refusalLine, type RefusalReason } from "./refusal.ts";
 export { accessAddress, type AdmissionResult, admitClient } from "./admission.ts";
-export { refusalText, refuseClient } from "./refuse.ts";
+export { type RefusalReason, refusalText } from "./refuse.ts";

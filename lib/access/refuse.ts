@@ -1,29 +1,13 @@
 /**
- * Sends a refused client its protocol's refusal line and closes. Bounded in time:
- * a client that never reads cannot keep the connection (and its slot) open.
+ * Why a connection is refused before its greeting, and how the log says it. The line
+ * the client gets is its protocol's (`accessDenied`/`busy` in lib/protocols/<p>/lines.ts).
  * @module
  */
 
-import type { MailProtocol } from "../types.ts";
-import type { Conn } from "../transport/mod.ts";
-import { refusalLine, type RefusalReason } from "./refusal.ts";
+import type { LimitRefusal } from "./limits.ts";
 
-/** How long the refusal line may take to leave before the connection is closed anyway. */
-const REFUSAL_WRITE_MS = 1000;
-
-/** Writes the refusal line (best effort) and closes `client`. Never rejects. */
-export async function refuseClient(
-  client: Conn,
-  protocol: MailProtocol,
-  reason: RefusalReason,
-): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, REFUSAL_WRITE_MS)));
-  const written = client.write(refusalLine(protocol, reason)).then(() => {}, () => {});
-  await Promise.race([written, timeout]);
-  clearTimeout(timer);
-  client.close();
-}
+/** Why a connection is refused before its greeting. */
+export type RefusalReason = "access" | LimitRefusal;
 
 /** The log text of a refusal. */
 export function refusalText(reason: RefusalReason, rule?: { action: string; raw: string }): string {

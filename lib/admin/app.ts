@@ -13,7 +13,7 @@ import { type Context, Hono } from "hono";
 import { WORKER_MERGE_RULES, workerSeries } from "../metrics/mod.ts";
 import type { MailproxyMetrics } from "../metrics/mod.ts";
 import { sumMetricTexts } from "../metrics/mod.ts";
-import type { SessionInfo, SessionRegistry } from "../session/registry.ts";
+import type { SessionInfo, SessionRegistry } from "../session/mod.ts";
 import { requireToken } from "./auth.ts";
 import { askWorkers, askWorkersText, type WorkerLink } from "./fleet.ts";
 import {

@@ -63,7 +63,13 @@ export function readSession(v: unknown, worker: number): SessionView | null {
     user: strOrNull(s.user),
     backend: strOrNull(s.backend),
     state: str(s.state) as SessionView["state"],
-    tls: null,
+    tls: s.tls !== null && typeof s.tls === "object"
+      ? {
+        protocol: strOrNull(obj(s.tls).protocol),
+        cipher: strOrNull(obj(s.tls).cipher),
+        verify: strOrNull(obj(s.tls).verify),
+      }
+      : null,
     started: str(s.started),
     duration_seconds: num(s.duration_seconds),
     bytes: { upstream: num(bytes.upstream), downstream: num(bytes.downstream) },

@@ -36,7 +36,18 @@ const session: Json = {
     user: { type: ["string", "null"], description: "Login name once known." },
     backend: { type: ["string", "null"], description: "Backend address once chosen." },
     state: { type: "string", enum: ["pre-auth", "auth", "backend-login", "relay"] },
-    tls: { type: "null", description: "Client TLS details; always null until client TLS exists." },
+    tls: {
+      type: ["object", "null"],
+      description: "The client's TLS once its handshake passed (implicit TLS or STARTTLS); null in clear.",
+      properties: {
+        protocol: { type: ["string", "null"], description: "TLS version, e.g. TLSv1.3." },
+        cipher: { type: ["string", "null"] },
+        verify: {
+          type: ["string", "null"],
+          description: "Client certificate check (SUCCESS, NONE, FAILED:…); null when not asked for.",
+        },
+      },
+    },
     started: { type: "string", format: "date-time" },
     duration_seconds: { type: "integer" },
     bytes: {

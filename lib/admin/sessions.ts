@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { SessionInfo } from "../session/registry.ts";
+import type { SessionInfo, SessionTlsInfo } from "../session/mod.ts";
 
 /** A session as `GET /sessions` returns it. */
 export interface SessionView {
@@ -20,8 +20,8 @@ export interface SessionView {
   user: string | null;
   backend: string | null;
   state: SessionInfo["state"];
-  /** Client TLS details; null until client TLS exists in this build. */
-  tls: null;
+  /** The client's TLS (protocol, cipher, client certificate check) once its handshake passed; null in clear. */
+  tls: SessionTlsInfo | null;
   /** ISO 8601 start time. */
   started: string;
   duration_seconds: number;
@@ -40,7 +40,7 @@ export function sessionView(info: SessionInfo, now = Date.now()): SessionView {
     user: info.user ?? null,
     backend: info.backend ?? null,
     state: info.state,
-    tls: null,
+    tls: info.tls ? { ...info.tls } : null,
     started: new Date(info.startedAt).toISOString(),
     duration_seconds: Math.max(0, Math.round((now - info.startedAt) / 1000)),
     bytes: { upstream: info.bytesUp, downstream: info.bytesDown },

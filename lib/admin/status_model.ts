@@ -7,7 +7,7 @@
 
 import process from "node:process";
 import type { LoginResult, MailproxyMetrics } from "../metrics/mod.ts";
-import type { SessionRegistry } from "../session/registry.ts";
+import type { SessionRegistry } from "../session/mod.ts";
 import { type SessionView, sessionView } from "./sessions.ts";
 
 /** One bound listener. */

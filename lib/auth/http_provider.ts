@@ -11,15 +11,13 @@ import type { Conn, ReadSizing, Transport } from "../transport/mod.ts";
 import { AuthReplyParser, buildAuthRequest, decide, requestHasPassword } from "./http_codec.ts";
 import type { ParsedReply } from "./http_codec.ts";
 import { IdlePool } from "./idle_pool.ts";
+import { sleep } from "../util/timers.ts";
 
 /**
  * nginx re-queries on WAIT without limit; a misbehaving auth server could then hold a
  * session forever, so mailproxy gives up after this many WAIT replies in one attempt.
  */
 export const MAX_WAIT_ROUNDS = 100;
-
-/** The largest delay setTimeout handles (~24.8 days); longer Auth-Wait values are clamped. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Options of {@link HttpAuthProvider}. */
 export interface HttpAuthProviderOptions {
@@ -191,23 +189,6 @@ function reusable(reply: ParsedReply, extraBytes: number): boolean {
 
 function aborted(): AuthResult {
   return { status: "error", reason: "auth http request aborted" };
-}
-
-/** Waits `ms`; false if `signal` aborted first. */
-function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  if (ms <= 0) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, Math.min(ms, MAX_TIMER_MS));
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 function describe(err: unknown): string {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { CLIENT_TLS, SUPPORTED_PROTOCOLS } from "../features.ts";
+import { SUPPORTED_PROTOCOLS } from "../features.ts";
 import { clientTlsProblems } from "./tls_support.ts";
 import type { Config, ServerConfig } from "./types.ts";
 
@@ -24,18 +24,7 @@ export function unsupportedByBuild(config: Config, file: string): string[] {
       errors.push(`${where}: protocol ${s.protocol} is not implemented in this version of mailproxy`);
     }
     errors.push(...staticChallengeResponse(s).map((e) => `${where}: ${e}`));
-    if (CLIENT_TLS) {
-      errors.push(...clientTlsProblems(s).map((e) => `${where}: ${e}`));
-      continue;
-    }
-    for (const l of s.listen.filter((l) => l.ssl)) {
-      errors.push(`${where}: listen "${l.raw}": TLS towards clients is not implemented in this version`);
-    }
-    if (s.starttls !== "off") {
-      errors.push(
-        `${where}: starttls = "${s.starttls}": TLS towards clients is not implemented in this version`,
-      );
-    }
+    errors.push(...clientTlsProblems(s).map((e) => `${where}: ${e}`));
   }
   return errors;
 }

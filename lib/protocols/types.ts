@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { AuthFail, AuthOk } from "../auth/types.ts";
+import type { AuthFail, AuthOk } from "../auth/mod.ts";
 import type { Credentials } from "../types.ts";
 
 /** What the driver must do next for the client side. */

@@ -7,6 +7,7 @@
  */
 
 import type { Conn } from "../transport/mod.ts";
+import { Deadline } from "../util/deadline.ts";
 
 /** How and why a relay ended. */
 export type RelayEnd = "closed" | "timeout" | "error" | "aborted";
@@ -46,9 +47,10 @@ export interface RelayResult {
 export function relay(client: Conn, backend: Conn, options: RelayOptions): Promise<RelayResult> {
   let upstreamBytes = 0;
   let downstreamBytes = 0;
-  let lastClientActivity = Date.now();
   let finished = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  // One timer per period, pushed forward lazily (touch): cheaper than resetting a
+  // timer on every chunk of a bulk transfer.
+  const idle = new Deadline();
 
   const upReport = new ByteReport(options.onUpstream);
   const downReport = new ByteReport(options.onDownstream);
@@ -57,7 +59,7 @@ export function relay(client: Conn, backend: Conn, options: RelayOptions): Promi
     const finish = (end: RelayEnd, detail: string) => {
       if (finished) return;
       finished = true;
-      if (timer !== undefined) clearTimeout(timer);
+      idle.disarm();
       upReport.flush();
       downReport.flush();
       options.signal?.removeEventListener("abort", onAbort);
@@ -66,16 +68,7 @@ export function relay(client: Conn, backend: Conn, options: RelayOptions): Promi
       resolve({ end, upstreamBytes, downstreamBytes, detail });
     };
 
-    // One timer per session, pushed forward lazily: cheaper than resetting a
-    // timer on every chunk of a bulk transfer.
-    const armTimer = (delay: number) => {
-      timer = setTimeout(() => {
-        const idle = Date.now() - lastClientActivity;
-        if (idle >= options.proxyTimeout) finish("timeout", "client timed out");
-        else armTimer(options.proxyTimeout - idle);
-      }, delay);
-    };
-    armTimer(options.proxyTimeout);
+    idle.arm(options.proxyTimeout, () => finish("timeout", "client timed out"));
 
     const onAbort = () => finish("aborted", String(options.signal?.reason ?? "aborted"));
     if (options.signal?.aborted) return onAbort();
@@ -90,11 +83,11 @@ export function relay(client: Conn, backend: Conn, options: RelayOptions): Promi
     // nothing a client could still say to a closed mailbox server.
     pump(client, backend, upHandOff, {
       read: () => {
-        lastClientActivity = Date.now();
+        idle.touch();
       },
       written: (n) => {
         upstreamBytes += n;
-        if (!finished) upReport.add(n, lastClientActivity);
+        if (!finished) upReport.add(n, Date.now());
       },
       end: () => backend.closeWrite().then(() => {}, () => {}),
       error: (err) => finish("error", `client side: ${errorText(err)}`),
@@ -102,9 +95,10 @@ export function relay(client: Conn, backend: Conn, options: RelayOptions): Promi
     pump(backend, client, downHandOff, {
       read: () => {},
       written: (n) => {
-        lastClientActivity = Date.now();
+        const now = Date.now();
+        idle.touch(now);
         downstreamBytes += n;
-        if (!finished) downReport.add(n, lastClientActivity);
+        if (!finished) downReport.add(n, now);
       },
       end: () => finish("closed", "backend closed"),
       error: (err) => finish("error", `backend side: ${errorText(err)}`),

@@ -10,8 +10,8 @@
  * @module
  */
 
-import { SHUTDOWN_REASON } from "../session/goodbye.ts";
-import type { SessionRegistry } from "../session/registry.ts";
+import { SHUTDOWN_REASON } from "../session/mod.ts";
+import type { SessionRegistry } from "../session/mod.ts";
 import { unrefTimer } from "../util/timers.ts";
 
 /** Retires the sessions of each replaced configuration; one per process. */

@@ -1,182 +1,138 @@
 /**
- * Backend connect, preamble (PROXY, TLS, STARTTLS, IMAP ID) and login, then the relay (spec §5).
+ * The backend phases: for each candidate the target source gives (backend_target.ts),
+ * `backend-connect` (backend_connect.ts) then `backend-login` (backend_login.ts),
+ * until one logs the user in or a failure is final; then the relay starts (spec §5).
  * @module
  */
 
-import type { AuthOk } from "../auth/types.ts";
-import type { ServerConfig } from "../config/types.ts";
-import type { Frontend } from "../protocols/types.ts";
-import { imapIdCommand } from "../protocols/imap/backend_id.ts";
-import { proxyV1, proxyV2 } from "../proxy_protocol/mod.ts";
-import { relay } from "../relay/relay.ts";
-import { BackendPreamble, type BackendTlsMode } from "../tls/mod.ts";
-import { addressIp, addressPort, formatHostPort } from "../transport/address.ts";
-import type { Conn } from "../transport/types.ts";
-import { relaySizing } from "../transport/read_buffer.ts";
+import { relay } from "../relay/mod.ts";
+import type { Frontend } from "../protocols/mod.ts";
+import type { Conn } from "../transport/mod.ts";
 import { binaryForDisplay } from "../util/bytes.ts";
-import { sayGoodbye } from "./goodbye.ts";
+import { connectBackend } from "./backend_connect.ts";
+import { loginBackend } from "./backend_login.ts";
+import { authServerTargets, type BackendCandidate, type BackendFailure } from "./backend_target.ts";
+import { errorText, type LoggedIn, type Logger, SessionEnd } from "./context.ts";
 import type { SessionEntry } from "./registry.ts";
-import {
-  type ClientFacts,
-  EMPTY,
-  errorText,
-  type LoggedIn,
-  type Logger,
-  MIN_READ,
-  type SessionDeps,
-  SessionEnd,
-} from "./context.ts";
+import type { SessionScope } from "./scope.ts";
 
 /** A session whose relay runs: `relayed` resolves with the session outcome. */
 export interface Relaying {
   relayed: Promise<string>;
 }
 
+/** A candidate that logged the user in. */
+interface LoggedInBackend {
+  target: BackendCandidate;
+  conn: Conn;
+  /** The backend's success reply, for the client. */
+  reply: Uint8Array;
+  started: number;
+}
+
 /**
  * Backend connect and login, then starts the relay and returns (without waiting for it,
  * so that this frame and the login state it holds are freed during the relay).
  */
-export async function proxy(
-  client: Conn,
-  frontend: Frontend,
-  server: ServerConfig,
-  entry: SessionEntry,
-  deps: SessionDeps,
-  log: Logger,
-  { ok, credentials }: LoggedIn,
-  facts: ClientFacts,
-): Promise<Relaying> {
-  const backendName = formatHostPort(ok.server, ok.port);
-  const backendTls: BackendTlsMode = ok.backendTls ?? server.backend_tls;
-  entry.info.backend = backendName;
-  entry.info.state = "backend-login";
-  if (ok.user !== undefined) entry.info.user = binaryForDisplay(ok.user);
-  const started = performance.now();
-  let backend: Conn | null = null;
-  let timedOut = false;
-  let onTimeout: (() => void) | undefined;
+export async function proxy(s: SessionScope, frontend: Frontend, loggedIn: LoggedIn): Promise<Relaying> {
+  const { client, entry, deps, log } = s;
+  if (loggedIn.ok.user !== undefined) entry.info.user = binaryForDisplay(loggedIn.ok.user);
   /** The client got the login reply: from here on a failure is no internal error. */
   let answered = false;
   /** The relay owns both connections now. */
   let handedOff = false;
-  // The backend login runs under the same `timeout` as the pre-auth phase (spec §5.1).
-  // Only the backend side is ended here: the pending connect or read then fails and
-  // the client still gets the internal-error line, as nginx sends it.
-  const timer = setTimeout(() => {
-    timedOut = true;
-    backend?.close();
-    onTimeout?.();
-  }, server.timeout);
-  const onAbort = () => {
-    backend?.close();
-    entry.farewell = sayGoodbye(client, server.protocol, entry.abort.signal.reason);
-  };
-  entry.abort.signal.addEventListener("abort", onAbort);
-  const fail = async (stage: string, why: string, toClient: Uint8Array) => {
-    // Ended by a kick or shutdown: the goodbye was sent; this is no backend failure.
-    if (entry.abort.signal.aborted) {
-      throw new SessionEnd(`session ended: ${entry.abort.signal.reason}`, "aborted");
-    }
-    deps.metrics.backendFailures.inc({ backend: backendName, stage });
-    log.error("backend {backend} {stage} failed: {why}", { backend: backendName, stage, why });
-    try {
-      await client.write(toClient);
-    } catch {
-      // The client is gone; nothing more to tell it.
-    }
-    throw new SessionEnd(`session ended before relay (${stage})`, `backend-${stage}`);
-  };
   try {
-    try {
-      backend = await new Promise<Conn>((resolve, reject) => {
-        onTimeout = () => reject(new Error("timed out"));
-        deps.transport.connect(ok.server, ok.port, relaySizing(server.proxy_buffer, MIN_READ), {
-          upgradable: backendTls !== "off",
-        }).then(
-          (conn) => timedOut ? (conn.close(), reject(new Error("timed out"))) : resolve(conn),
-          reject,
-        );
-      });
-      onTimeout = undefined;
-      deps.metrics.backendConnectDuration.observe(
-        { backend: backendName },
-        (performance.now() - started) / 1000,
-      );
-    } catch (err) {
-      await fail("connect", timedOut ? "timed out" : errorText(err), frontend.internalError());
-    }
-    const upstream = backend!;
-    upstream.setNoDelay(true);
-    const greeting = await backendPreamble(
-      client,
-      upstream,
-      server,
-      ok,
-      backendTls,
-      entry,
-      deps,
-      facts,
-      frontend.internalError(),
-      fail,
+    const found = await findBackend(s, frontend, loggedIn);
+    const upstream = found.conn;
+    s.deadline.disarm();
+    deps.metrics.backendLoginDuration.observe(
+      { backend: found.target.name },
+      (performance.now() - found.started) / 1000,
     );
-    const login = frontend.backendLogin(ok, credentials);
-    let replay: Uint8Array | null = greeting;
-    let done: Uint8Array | null = null;
-    while (done === null) {
-      let data: Uint8Array | null;
-      try {
-        data = replay ?? await upstream.read();
-        replay = null;
-      } catch (err) {
-        data = null;
-        if (!timedOut) await fail("login", `read error: ${errorText(err)}`, login.internalError());
-      }
-      if (data === null) {
-        await fail(
-          "login",
-          timedOut ? "upstream timed out" : "upstream closed connection",
-          login.internalError(),
-        );
-      }
-      let step = login.receive(data!);
-      while (step !== null) {
-        if (step.kind === "send") {
-          await upstream.write(step.data);
-          step = login.receive(EMPTY);
-        } else if (step.kind === "fail") {
-          await fail("login", step.log, step.toClient);
-        } else {
-          done = step.toClient;
-          break;
-        }
-      }
-    }
-    clearTimeout(timer);
-    deps.metrics.backendLoginDuration.observe({ backend: backendName }, (performance.now() - started) / 1000);
     answered = true;
-    await client.write(done);
+    await client.write(found.reply);
     const pipelined = frontend.takePipelined();
     if (pipelined.length > 0) await upstream.write(pipelined);
-    log.info("client logged in, upstream {backend}", { backend: backendName });
-    entry.info.state = "relay";
-    entry.abort.signal.removeEventListener("abort", onAbort);
+    log.info("client logged in, upstream {backend}", { backend: found.target.name });
+    s.handOff();
     handedOff = true;
-    return { relayed: startRelay(client, upstream, server, entry, deps, log) };
+    return { relayed: startRelay(client, upstream, s.server, entry, s.deps, log) };
   } catch (err) {
     if (err instanceof SessionEnd) throw err;
     if (!answered) {
       // Failed before the login reply (e.g. a write to a timed-out backend): nginx's internal error.
-      await client.write(frontend.internalError()).catch(() => {});
+      await client.write(new TextEncoder().encode(s.protocol.lines.internalError)).catch(() => {});
     }
     throw new SessionEnd(
-      timedOut ? "upstream timed out" : `session ended during backend login: ${errorText(err)}`,
+      s.deadline.expired ? "upstream timed out" : `session ended during backend login: ${errorText(err)}`,
       "backend-login",
     );
   } finally {
-    clearTimeout(timer);
-    entry.abort.signal.removeEventListener("abort", onAbort);
-    if (!handedOff) backend?.close();
+    s.deadline.disarm();
+    if (!handedOff) {
+      s.backend?.close();
+      s.backend = null;
+    }
   }
+}
+
+/**
+ * Tries the candidates in turn. Each failure is logged and counted as before
+ * (`backend_failures{stage}`); a `transport` failure moves on to the next candidate,
+ * the last (or a final) one goes to the client and ends the session.
+ */
+async function findBackend(s: SessionScope, frontend: Frontend, { ok, credentials }: LoggedIn) {
+  const { server, entry, deps, log } = s;
+  const targets = (deps.backendTargets ?? authServerTargets)(ok, server);
+  const cancel: { connect?: (err: Error) => void } = {};
+  let failure: BackendFailure | undefined;
+  for (let target = targets.next(); target !== null; target = targets.next(failure)) {
+    s.enter("backend-connect");
+    entry.info.backend = target.name;
+    const started = performance.now();
+    // The backend phases run under the same `timeout` as the pre-auth phase (spec §5.1),
+    // per candidate. Only the backend side is ended here: the pending connect or read
+    // then fails and the client still gets the internal-error line, as nginx sends it.
+    s.deadline.arm(server.timeout, () => {
+      s.backend?.close();
+      cancel.connect?.(new Error("timed out"));
+    });
+    const connected = await connectBackend(s, target, cancel);
+    let result: Uint8Array | BackendFailure;
+    if ("conn" in connected) {
+      s.enter("backend-login");
+      const login = frontend.backendLogin(ok, credentials);
+      result = await loginBackend(s, connected.conn, connected.greeting, login);
+      if (result instanceof Uint8Array) {
+        targets.loggedIn?.(target);
+        return { target, conn: connected.conn, reply: result, started };
+      }
+    } else result = connected;
+    failure = result;
+    // Ended by a kick or shutdown: the goodbye was sent; this is no backend failure.
+    if (s.aborted) throw new SessionEnd(`session ended: ${s.signal.reason}`, "aborted");
+    deps.metrics.backendFailures.inc({ backend: target.name, stage: failure.stage });
+    log.error("backend {backend} {stage} failed: {why}", {
+      backend: target.name,
+      stage: failure.stage,
+      why: failure.why,
+    });
+    s.deadline.disarm();
+    s.backend?.close();
+    s.backend = null;
+    if (failure.kind !== "transport") break;
+  }
+  const last = failure ?? {
+    stage: "connect",
+    toClient: new TextEncoder().encode(s.protocol.lines.internalError),
+  };
+  if (failure === undefined) log.error("no backend to connect to");
+  try {
+    await s.client.write(last.toClient);
+  } catch {
+    // The client is gone; nothing more to tell it.
+  }
+  throw new SessionEnd(`session ended before relay (${last.stage})`, `backend-${last.stage}`);
 }
 
 /**
@@ -186,9 +142,9 @@ export async function proxy(
 function startRelay(
   client: Conn,
   upstream: Conn,
-  server: ServerConfig,
+  server: SessionScope["server"],
   entry: SessionEntry,
-  deps: SessionDeps,
+  deps: SessionScope["deps"],
   log: Logger,
 ): Promise<string> {
   const protocol = server.protocol;
@@ -214,88 +170,4 @@ function startRelay(
     });
     return result.end;
   });
-}
-
-/**
- * What goes to the backend before the login dialogue: the PROXY header (one write, spec
- * §5.1), TLS (`backend_tls`), and the preamble exchanges (STARTTLS, IMAP ID). Returns
- * the backend's greeting when the preamble consumed it (the login machine gets it
- * replayed), else null.
- */
-export async function backendPreamble(
-  client: Conn,
-  upstream: Conn,
-  server: ServerConfig,
-  ok: AuthOk,
-  mode: BackendTlsMode,
-  entry: SessionEntry,
-  deps: SessionDeps,
-  facts: ClientFacts,
-  internalError: Uint8Array,
-  fail: (stage: string, why: string, toClient: Uint8Array) => Promise<never>,
-): Promise<Uint8Array | null> {
-  if (server.proxy_protocol !== "off") {
-    const endpoints = {
-      srcAddr: client.remoteAddr.transport === "tcp" ? client.remoteAddr.hostname : null,
-      srcPort: addressPort(client.remoteAddr),
-      dstAddr: client.localAddr.transport === "tcp" ? client.localAddr.hostname : null,
-      dstPort: addressPort(client.localAddr),
-    };
-    await upstream.write(
-      server.proxy_protocol === "v1" ? proxyV1(endpoints) : proxyV2(endpoints, facts.tls?.proxy),
-    );
-  }
-  const handshake = () => {
-    if (!deps.tls || !upstream.startTls) throw new Error("backend TLS is not available");
-    return upstream.startTls(deps.tls.backend.handshake(ok.server));
-  };
-  if (mode === "on") {
-    try {
-      await handshake();
-    } catch (err) {
-      return await fail("tls", `TLS handshake failed: ${errorText(err)}`, internalError);
-    }
-  }
-  const imapId = server.imap_id && server.protocol === "imap"
-    ? imapIdCommand({
-      clientIp: addressIp(client.remoteAddr),
-      clientPort: addressPort(client.remoteAddr),
-      localIp: addressIp(client.localAddr),
-      localPort: addressPort(client.localAddr),
-      sessionId: entry.info.id,
-    })
-    : undefined;
-  const opts = {
-    protocol: server.protocol,
-    starttls: mode === "starttls",
-    ehloName: server.server_name,
-    imapId,
-  };
-  if (!BackendPreamble.needed(opts)) return null;
-  const preamble = new BackendPreamble(opts);
-  while (true) {
-    const data = await upstream.read();
-    if (data === null) return await fail("login", "upstream closed connection", internalError);
-    let step = preamble.receive(data);
-    while (step !== null) {
-      switch (step.kind) {
-        case "send":
-          await upstream.write(step.data);
-          step = null;
-          break;
-        case "starttls":
-          try {
-            await handshake();
-          } catch (err) {
-            return await fail("tls", `STARTTLS handshake failed: ${errorText(err)}`, internalError);
-          }
-          step = preamble.tlsDone();
-          break;
-        case "fail":
-          return await fail("login", step.log, internalError);
-        case "done":
-          return step.greeting;
-      }
-    }
-  }
 }

@@ -3,16 +3,17 @@
  * @module
  */
 
-import type { ConnectionLimits } from "../access/limits.ts";
-import type { AuthOk, AuthProvider, ProxyProtocolInfo } from "../auth/types.ts";
+import type { ConnectionLimits } from "../access/mod.ts";
+import type { AuthOk, AuthProvider, ProxyProtocolInfo } from "../auth/mod.ts";
 import type { getLogger } from "../log/mod.ts";
-import type { MailproxyMetrics } from "../metrics/mailproxy_metrics.ts";
+import type { MailproxyMetrics } from "../metrics/mod.ts";
 import type { Credentials } from "../types.ts";
 import type { RealIpTrust } from "../proxy_protocol/mod.ts";
 import type { ClientHostLookup } from "../resolver/mod.ts";
 import type { ClientTls, ServerTls } from "../tls/mod.ts";
-import type { Transport } from "../transport/types.ts";
+import type { Transport } from "../transport/mod.ts";
 import type { SessionRegistry } from "./registry.ts";
+import type { BackendTargetSource } from "./backend_target.ts";
 
 /** What a session needs from the process around it. */
 export interface SessionDeps {
@@ -28,6 +29,11 @@ export interface SessionDeps {
   realIp?: RealIpTrust;
   /** SMTP client host lookups (`resolver`), with the DNS servers a reload re-resolves. */
   resolver: ClientHostLookup;
+  /**
+   * Where a logged-in session may go (backend_target.ts); default: the auth reply's
+   * Auth-Server:Auth-Port only. An upstream chooser with failover plugs in here.
+   */
+  backendTargets?: BackendTargetSource;
 }
 
 /** What the session learned about the client beyond its socket: TLS and the PROXY header. */
@@ -57,17 +63,4 @@ export interface LoggedIn {
 
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
 }

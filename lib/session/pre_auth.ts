@@ -1,39 +1,39 @@
 /**
- * The pre-auth phase: greeting, commands, the auth provider, Auth-Wait (spec §4, §3.4).
+ * The `greeting`, `pre-auth`, `authenticating` and `waiting` phases: greeting,
+ * commands, the auth provider, Auth-Wait (spec §4, §3.4).
  * @module
  */
 
-import type { AuthRequest, AuthResult } from "../auth/types.ts";
-import type { ServerConfig } from "../config/types.ts";
-import type { Frontend } from "../protocols/types.ts";
+import type { AuthRequest, AuthResult } from "../auth/mod.ts";
+import type { Frontend } from "../protocols/mod.ts";
 import type { Credentials } from "../types.ts";
-import { addressIp, addressPort, formatHostPort } from "../transport/address.ts";
-import type { Conn } from "../transport/types.ts";
+import { addressIp, addressPort, formatHostPort } from "../transport/mod.ts";
 import { binaryForDisplay } from "../util/bytes.ts";
-import { Deadline } from "./deadline.ts";
+import { sleep } from "../util/timers.ts";
+import { errorText, type LoggedIn } from "./context.ts";
 import { preGreeting } from "./pre_greeting.ts";
-import type { SessionEntry } from "./registry.ts";
-import { type ClientFacts, type LoggedIn, type Logger, type SessionDeps, sleep } from "./context.ts";
-import { tlsUpgrade } from "./client_setup.ts";
+import { tlsUpgrade } from "./accept.ts";
+import type { SessionScope } from "./scope.ts";
 
-/** Greeting and commands until the auth provider says where to go; null if the session ended. */
-export async function preAuth(
-  client: Conn,
-  frontend: Frontend,
-  server: ServerConfig,
-  entry: SessionEntry,
-  deps: SessionDeps,
-  log: Logger,
-  facts: ClientFacts,
-): Promise<LoggedIn | null> {
-  const deadline = new Deadline(server.timeout, () => client.close());
+/**
+ * Greeting and commands until the auth provider says where to go; null if the session
+ * ended. nginx's pre-auth `timeout` is one deadline for the whole phase, not per
+ * command (spec §4.0.7), paused while the auth service is asked and re-armed after a
+ * failed attempt.
+ */
+export async function preAuth(s: SessionScope, frontend: Frontend): Promise<LoggedIn | null> {
+  const { client, log, deadline } = s;
+  const timeout = s.server.timeout;
+  const expire = () => client.close();
   try {
+    s.enter("greeting");
     // SMTP looks the client up and may delay its greeting (pre_greeting.ts).
-    const early = await preGreeting(client, frontend, server, entry.abort.signal, log, deps.resolver);
+    const early = await preGreeting(s, frontend);
     if (!early.go) return null;
     let pending = early.pending;
     await client.write(frontend.greeting());
-    deadline.start();
+    s.enter("pre-auth");
+    deadline.arm(timeout, expire);
     let attempt = 0;
     while (true) {
       const step = frontend.step();
@@ -42,9 +42,8 @@ export async function preAuth(
         pending = null;
         if (data === null) {
           if (deadline.expired) log.info("client timed out");
-          else if (entry.abort.signal.aborted) {
-            log.info("session ended: {why}", { why: entry.abort.signal.reason });
-          } else log.info("client closed connection");
+          else if (s.aborted) log.info("session ended: {why}", { why: s.signal.reason });
+          else log.info("client closed connection");
           return null;
         }
         frontend.receive(data);
@@ -63,69 +62,53 @@ export async function preAuth(
           // pipelined behind the command (CVE-2014-3556 class). The handshake runs
           // under the same pre-auth deadline (spec §4.0.7).
           await client.write(step.data);
-          if (!(await tlsUpgrade(client, server, deps, log, facts))) return null;
+          if (!(await tlsUpgrade(s))) return null;
           frontend.tlsEstablished();
           break;
         case "auth": {
-          deadline.stop();
+          deadline.disarm();
           attempt++;
-          entry.info.state = "auth";
+          s.enter("authenticating");
           const credentials = step.credentials;
-          entry.info.user = binaryForDisplay(credentials.user);
-          const result = await authenticate(
-            client,
-            server,
-            credentials,
-            attempt,
-            frontend.clientHost,
-            entry,
-            deps,
-            log,
-            facts,
-          );
-          if (entry.abort.signal.aborted) return null;
+          s.entry.info.user = binaryForDisplay(credentials.user);
+          const result = await authenticate(s, credentials, attempt, frontend.clientHost);
+          if (s.aborted) return null;
           if (result.status === "ok") return { ok: result, credentials };
           if (result.status === "error") {
             await client.write(frontend.internalError());
             return null;
           }
-          if (result.wait > 0) await sleep(result.wait * 1000, entry.abort.signal);
-          if (entry.abort.signal.aborted) return null;
+          s.enter("waiting");
+          if (result.wait > 0 && !(await sleep(result.wait * 1000, s.signal))) return null;
           const reply = frontend.authFailed(result);
           if (reply.kind === "close") {
             if (reply.data) await client.write(reply.data);
             return null;
           }
           if (reply.kind === "send") await client.write(reply.data);
-          entry.info.state = "pre-auth";
-          deadline.start();
+          s.enter("pre-auth");
+          deadline.arm(timeout, expire);
           break;
         }
       }
     }
   } catch (err) {
     if (deadline.expired) log.info("client timed out");
-    else {log.info("client connection error: {error}", {
-        error: err instanceof Error ? err.message : String(err),
-      });}
+    else log.info("client connection error: {error}", { error: errorText(err) });
     return null;
   } finally {
-    deadline.stop();
+    deadline.disarm();
   }
 }
 
 /** Asks the auth provider, with metrics and logs; applies the checks every provider shares (spec §3.4). */
 export async function authenticate(
-  client: Conn,
-  server: ServerConfig,
+  s: SessionScope,
   credentials: Credentials,
   attempt: number,
   clientHost: string | undefined,
-  entry: SessionEntry,
-  deps: SessionDeps,
-  log: Logger,
-  facts: ClientFacts,
 ): Promise<AuthResult> {
+  const { client, server, deps, log } = s;
   const request: AuthRequest = {
     protocol: server.protocol,
     method: credentials.method,
@@ -137,12 +120,12 @@ export async function authenticate(
     clientPort: addressPort(client.remoteAddr),
     clientHost,
     smtp: credentials.smtp,
-    sessionId: entry.info.id,
-    proxyProtocol: facts.proxy,
-    tls: facts.tls?.info,
+    sessionId: s.entry.info.id,
+    proxyProtocol: s.facts.proxy,
+    tls: s.facts.tls?.info,
   };
   const started = performance.now();
-  let result = await deps.auth.authenticate(request, entry.abort.signal);
+  let result = await deps.auth.authenticate(request, s.signal);
   deps.metrics.authDuration.observe({ provider: deps.auth.name }, (performance.now() - started) / 1000);
   if (
     result.status === "ok" && result.pass === undefined && server.protocol !== "smtp" &&

@@ -6,14 +6,10 @@
  * @module
  */
 
-import type { ServerConfig } from "../config/types.ts";
-import type { getLogger } from "../log/mod.ts";
-import type { Frontend } from "../protocols/types.ts";
-import type { ClientHostLookup } from "../resolver/mod.ts";
-import { addressIp } from "../transport/address.ts";
-import type { Conn } from "../transport/types.ts";
-
-type Logger = ReturnType<typeof getLogger>;
+import type { Frontend } from "../protocols/mod.ts";
+import { addressIp } from "../transport/mod.ts";
+import { errorText } from "./context.ts";
+import type { SessionScope } from "./scope.ts";
 
 /** How the pre-greeting phase ended. */
 export type PreGreetingResult =
@@ -23,14 +19,9 @@ export type PreGreetingResult =
   | { go: false };
 
 /** Runs the front end's pre-greeting work, if it has any. */
-export async function preGreeting(
-  client: Conn,
-  frontend: Frontend,
-  server: ServerConfig,
-  signal: AbortSignal,
-  log: Logger,
-  resolver: ClientHostLookup,
-): Promise<PreGreetingResult> {
+export async function preGreeting(s: SessionScope, frontend: Frontend): Promise<PreGreetingResult> {
+  const { client, server, log, signal } = s;
+  const resolver = s.deps.resolver;
   const plan = frontend.preGreeting?.();
   if (!plan) return { go: true, pending: null };
 
@@ -52,10 +43,9 @@ export async function preGreeting(
   const pending = client.read();
   // Awaited later if the delay wins; until then a read error must not go unhandled.
   pending.catch(() => {});
-  let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort: (() => void) | undefined;
   const delay = new Promise<"delay">((resolve) => {
-    timer = setTimeout(() => resolve("delay"), plan.delayMs);
+    s.deadline.arm(plan.delayMs, () => resolve("delay"));
     onAbort = () => resolve("delay");
     signal.addEventListener("abort", onAbort);
   });
@@ -63,10 +53,10 @@ export async function preGreeting(
   try {
     first = await Promise.race([pending, delay]);
   } catch (err) {
-    log.info("client connection error: {error}", { error: err instanceof Error ? err.message : String(err) });
+    log.info("client connection error: {error}", { error: errorText(err) });
     return { go: false };
   } finally {
-    clearTimeout(timer);
+    s.deadline.disarm();
     signal.removeEventListener("abort", onAbort!);
   }
   if (signal.aborted) return { go: false };

@@ -18,9 +18,19 @@ export interface SessionInfo {
   /** `ip:port` once chosen. */
   backend?: string;
   state: "pre-auth" | "auth" | "backend-login" | "relay";
+  /** The client's TLS once its handshake passed (implicit TLS or STARTTLS). */
+  tls?: SessionTlsInfo;
   startedAt: number;
   bytesUp: number;
   bytesDown: number;
+}
+
+/** A session's client TLS as the admin API shows it (no certificate details). */
+export interface SessionTlsInfo {
+  protocol: string | null;
+  cipher: string | null;
+  /** The client certificate check (`SUCCESS`, `NONE`, `FAILED:…`), null when not asked for. */
+  verify: string | null;
 }
 
 /** A registered session: its info plus the way to end it. */

@@ -1,24 +1,26 @@
 /**
  * The session driver: runs one client connection through the phases of spec §2
- * (greeting, pre-auth commands, auth, backend login, relay), doing the I/O,
- * timers and auth calls that the sans-I/O protocol machines ask for.
+ * (accept, greeting, pre-auth commands, auth, backend connect and login, relay; see
+ * scope.ts), doing the I/O, timers and auth calls that the sans-I/O protocol
+ * machines ask for.
  * @module
  */
 
-import { admitClient } from "../access/admission.ts";
-import { refusalText, refuseClient } from "../access/refuse.ts";
-import type { ListenSpec, ServerConfig } from "../config/types.ts";
+import { admitClient } from "../access/mod.ts";
+import { refusalText } from "../access/mod.ts";
+import type { ListenSpec, ServerConfig } from "../config/mod.ts";
 import { getLogger } from "../log/mod.ts";
-import { clientBufferSize, createFrontend } from "../protocols/mod.ts";
-import { addressIp, formatAddress } from "../transport/address.ts";
-import type { Conn } from "../transport/types.ts";
-import { relaySizing } from "../transport/read_buffer.ts";
-import { sayGoodbye } from "./goodbye.ts";
+import { protocolRecord } from "../protocols/mod.ts";
+import { addressIp, formatAddress } from "../transport/mod.ts";
+import type { Conn } from "../transport/mod.ts";
+import { relaySizing } from "../transport/mod.ts";
+import { sendLastLine } from "./last_line.ts";
 import type { SessionEntry } from "./registry.ts";
-import { type ClientFacts, type Logger, MIN_READ, type SessionDeps, SessionEnd } from "./context.ts";
-import { beforeGreeting, readProxyHeader, tlsUpgrade } from "./client_setup.ts";
+import { type Logger, MIN_READ, type SessionDeps, SessionEnd } from "./context.ts";
+import { beforeGreeting, readProxyHeader, tlsUpgrade } from "./accept.ts";
 import { preAuth } from "./pre_auth.ts";
 import { proxy, type Relaying } from "./backend.ts";
+import { SessionScope } from "./scope.ts";
 
 export type { SessionDeps } from "./context.ts";
 
@@ -75,7 +77,8 @@ export async function runSession(
 
 /**
  * Everything before the relay. Resolves with the session outcome when the session ended
- * before the relay, or with the running relay (its outcome to come).
+ * before the relay, or with the running relay (its outcome to come). The session object
+ * lives in this frame only: it is garbage once the relay runs.
  */
 async function setUp(
   client: Conn,
@@ -86,17 +89,12 @@ async function setUp(
   log: Logger,
   admission: { release?: () => void },
 ): Promise<string | Relaying> {
-  const protocol = server.protocol;
-  // Kick or shutdown before the relay: the protocol's goodbye, then close (goodbye.ts).
-  const onAbort = () => (entry.farewell = sayGoodbye(client, protocol, entry.abort.signal.reason));
-  entry.abort.signal.addEventListener("abort", onAbort);
-  const facts: ClientFacts = {};
+  const s = new SessionScope(client, server, entry, deps, log, protocolRecord(server.protocol));
   try {
     // The PROXY header first (spec §2 step 2): realip replaces client.remoteAddr.
     if (listen.proxy_protocol) {
-      const end = await beforeGreeting(client, server, log, "PROXY protocol header", async () => {
-        if (!(await readProxyHeader(client, entry, deps, log, facts))) return "proxy-protocol";
-        return null;
+      const end = await beforeGreeting(s, "PROXY protocol header", async () => {
+        return (await readProxyHeader(s)) ? null : "proxy-protocol";
       });
       if (end !== null) return end;
     }
@@ -106,7 +104,7 @@ async function setUp(
     if (!admitted.ok) {
       deps.metrics.connectionsRefused.inc({
         server: String(server.index),
-        protocol,
+        protocol: server.protocol,
         reason: admitted.reason,
       });
       log.info("client {client} refused: {why}", {
@@ -115,27 +113,32 @@ async function setUp(
       });
       // A cleartext line means nothing to a client expecting a TLS handshake: just close.
       if (listen.ssl) client.close();
-      else await refuseClient(client, protocol, admitted.reason);
+      else {
+        const { accessDenied, busy } = s.protocol.lines;
+        await sendLastLine(client, admitted.reason === "access" ? accessDenied : busy);
+      }
       return "refused";
     }
     admission.release = admitted.release;
     // Implicit TLS (spec §2 step 3), after admission so refused clients cost no handshake.
     if (listen.ssl) {
-      const end = await beforeGreeting(client, server, log, "TLS handshake", async () => {
-        return (await tlsUpgrade(client, server, deps, log, facts)) ? null : "tls";
+      const end = await beforeGreeting(s, "TLS handshake", async () => {
+        return (await tlsUpgrade(s)) ? null : "tls";
       });
       if (end !== null) return end;
     }
     client.setNoDelay(true);
     // Idle reads of MIN_READ, growing past the client buffer under bulk (an APPEND).
-    client.setReadSizing(relaySizing(clientBufferSize(server), MIN_READ));
-    const frontend = createFrontend(server, { secure: listen.ssl, clientIp: addressIp(client.remoteAddr) });
-    const logged = await preAuth(client, frontend, server, entry, deps, log, facts);
+    client.setReadSizing(relaySizing(s.protocol.clientBufferSize(server), MIN_READ));
+    const frontend = s.protocol.createFrontend(server, {
+      secure: listen.ssl,
+      clientIp: addressIp(client.remoteAddr),
+    });
+    const logged = await preAuth(s, frontend);
     if (!logged) return "pre-auth";
-    entry.abort.signal.removeEventListener("abort", onAbort);
-    return await proxy(client, frontend, server, entry, deps, log, logged, facts);
+    return await proxy(s, frontend, logged);
   } finally {
-    entry.abort.signal.removeEventListener("abort", onAbort);
+    if (s.phase !== "relay") s.close();
   }
 }
 

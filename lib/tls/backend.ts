@@ -1,7 +1,7 @@
 /**
  * TLS towards backends (beyond nginx, which only speaks plain TCP to them):
  * `backend_tls = "on"` (TLS right after connect, e.g. IMAPS 993) or `"starttls"`
- * (the protocol's STARTTLS/STLS first, see `backend_preamble.ts`), with the server
+ * (the protocol's STARTTLS/STLS first, see `lib/protocols/<protocol>/backend_preamble.ts`), with the server
  * certificate verified against `backend_tls_ca` (or the runtime's roots) by default and
  * an optional client certificate. Auth-Server is an IP address, so the certificate is
  * checked for that IP unless `backend_tls_name` names the host to expect.

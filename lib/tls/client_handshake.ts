@@ -9,7 +9,6 @@ import type { ServerConfig } from "../config/mod.ts";
 import type { ProxyTlsFacts } from "../proxy_protocol/mod.ts";
 import type { Conn } from "../transport/mod.ts";
 import { certAlgorithms, checkClientCert } from "./client_cert.ts";
-import { certReply } from "./replies.ts";
 import type { ServerTls } from "./server_tls.ts";
 
 /** The client's TLS state once the handshake passed. */
@@ -23,8 +22,12 @@ export interface ClientTls {
 /** How a client handshake ended. */
 export type ClientHandshakeResult =
   | { ok: true; tls: ClientTls }
-  /** Close; `reply` (nginx's certificate line) goes out first over TLS when present. */
-  | { ok: false; log: string; reply?: Uint8Array; handshakeFailed: boolean };
+  /**
+   * Close. `certificate`: the client certificate was refused (`error`) or absent
+   * (`missing`); the protocol's line for it goes out first over TLS (its record's
+   * `certError`/`certMissing`).
+   */
+  | { ok: false; log: string; certificate?: "error" | "missing"; handshakeFailed: boolean };
 
 /**
  * Upgrades `client` (implicit TLS or after the STARTTLS reply) and applies
@@ -53,7 +56,7 @@ export async function clientHandshake(
     return {
       ok: false,
       log: verdict.log,
-      reply: certReply(server.protocol, verdict.why),
+      certificate: verdict.why,
       handshakeFailed: false,
     };
   }

@@ -7,7 +7,6 @@
  */
 
 export type { BackendTlsContext, BackendTlsMode } from "./backend.ts";
-export { BackendPreamble, type PreambleStep } from "./backend_preamble.ts";
 export {
   listenNeedsTls,
   prepareServerSecurity,

@@ -72,8 +72,13 @@ export class BackendReplies {
 
   /** The judged reply is answered with `line`: it (and whatever followed it within the buffer) is dropped. */
   send(line: string): BackendStep {
-    this.#buf = this.#buf.length > this.#size ? this.#buf.slice(this.#size) : EMPTY;
+    this.drop();
     return { kind: "send", data: fromBinary(line) };
+  }
+
+  /** The judged reply is consumed without an answer of ours: it (and whatever followed it within the buffer) is dropped. */
+  drop(): void {
+    this.#buf = this.#buf.length > this.#size ? this.#buf.slice(this.#size) : EMPTY;
   }
 
   /** Logged in: everything the backend sent goes to the client, as nginx relays its buffer. */

@@ -4,10 +4,10 @@
  * @module
  */
 
-import type { AuthFail } from "../../auth/types.ts";
+import type { AuthFail } from "../../auth/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
-import type { SaslPolicy } from "../../sasl/mechanisms.ts";
-import { makeSalt } from "../../sasl/salt.ts";
+import type { SaslPolicy } from "../../sasl/mod.ts";
+import { makeSalt } from "../../sasl/mod.ts";
 import type { FrontendContext, FrontendStep } from "../types.ts";
 
 /**

@@ -7,16 +7,13 @@
  * @module
  */
 
+import type { ClientEndpoints } from "../common/backend_preamble.ts";
+
 /** The facts the ID carries. */
-export interface ImapIdFacts {
-  /** The real client (after realip). */
-  clientIp: string;
-  clientPort: number;
-  /** Where the client connected to (mailproxy's listen address). */
-  localIp: string;
-  localPort: number;
-  sessionId: string;
-}
+export type ImapIdFacts = ClientEndpoints;
+
+/** The tag of mailproxy's ID command, which the preamble waits for (backend_preamble.ts). */
+export const ID_TAG = "mp1";
 
 /** A safe IMAP quoted string: the values are addresses and ids, anything else is dropped. */
 function quoted(value: string): string {
@@ -33,5 +30,5 @@ export function imapIdCommand(facts: ImapIdFacts): Uint8Array {
     ["x-session-id", facts.sessionId],
   ];
   const list = pairs.map(([k, v]) => `${quoted(k)} ${quoted(v)}`).join(" ");
-  return new TextEncoder().encode(`mp1 ID (${list})\r\n`);
+  return new TextEncoder().encode(`${ID_TAG} ID (${list})\r\n`);
 }

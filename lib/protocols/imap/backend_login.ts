@@ -13,14 +13,15 @@
  * @module
  */
 
-import type { AuthOk } from "../../auth/types.ts";
-import type { ServerConfig } from "../../config/types.ts";
+import type { AuthOk } from "../../auth/mod.ts";
+import type { ServerConfig } from "../../config/mod.ts";
 import { fromBinary, toBinary } from "../../util/bytes.ts";
 import { BackendReplies, startsWithText } from "../common/backend_replies.ts";
 import type { BackendLogin, BackendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 
-const INTERNAL_ERROR = "* BAD internal server error\r\n";
+import { INTERNAL_ERROR } from "./lines.ts";
+
 /** RFC 7888: LITERAL- allows non-synchronising literals up to this many bytes. */
 const LITERAL_MINUS_MAX = 4096;
 

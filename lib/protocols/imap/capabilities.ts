@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ServerConfig } from "../../config/types.ts";
+import type { ServerConfig } from "../../config/mod.ts";
 import { authMethodEnabled } from "../common/pre_auth.ts";
 
 /** `imap_auth` method → advertised token, in nginx's fixed order. */

@@ -12,10 +12,10 @@
  * @module
  */
 
-import type { AuthFail, AuthOk } from "../../auth/types.ts";
-import type { ServerConfig } from "../../config/types.ts";
-import { isUnsafeCredential } from "../../sasl/safe_credentials.ts";
-import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mechanisms.ts";
+import type { AuthFail, AuthOk } from "../../auth/mod.ts";
+import type { ServerConfig } from "../../config/mod.ts";
+import { isUnsafeCredential } from "../../sasl/mod.ts";
+import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
 import { authFailedStep, authFailureText, ErrorCounter, saslPolicy } from "../common/pre_auth.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
@@ -27,7 +27,20 @@ import { ImapCommandParser, type ImapVerb } from "./parser.ts";
 const GREETING = "* OK IMAP4 ready\r\n";
 const OK_COMPLETED = "OK completed\r\n";
 const BAD_INVALID = "BAD invalid command\r\n";
-const INTERNAL_ERROR = "* BAD internal server error\r\n";
+import { INTERNAL_ERROR } from "./lines.ts";
+
+/** The server settings the IMAP front end (and its backend login) reads: built once per server. */
+export type ImapOptions = Pick<
+  ServerConfig,
+  | "imap_client_buffer"
+  | "max_errors"
+  | "imap_auth"
+  | "server_name"
+  | "starttls"
+  | "imap_capabilities"
+  | "proxy_buffer"
+  | "proxy_pass_error_message"
+>;
 const LITERAL_NEXT = "+ OK\r\n";
 const BYE = "* BYE\r\n";
 const UNTAGGED = "* ";
@@ -37,7 +50,7 @@ type Phase = "commands" | "auth" | "closed";
 
 /** The IMAP front end: one instance per client connection. */
 export class ImapFrontend implements Frontend {
-  readonly #config: ServerConfig;
+  readonly #config: ImapOptions;
   readonly #ctx: FrontendContext;
   readonly #parser: ImapCommandParser;
   readonly #policy: SaslPolicy;
@@ -51,7 +64,7 @@ export class ImapFrontend implements Frontend {
   #login: string | undefined;
 
   /** `config`: the server's resolved settings; `ctx`: per-connection facts. */
-  constructor(config: ServerConfig, ctx: FrontendContext) {
+  constructor(config: ImapOptions, ctx: FrontendContext) {
     this.#config = config;
     this.#ctx = ctx;
     this.#secure = ctx.secure;

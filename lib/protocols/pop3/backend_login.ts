@@ -14,15 +14,15 @@
  * @module
  */
 
-import type { AuthOk } from "../../auth/types.ts";
-import type { ServerConfig } from "../../config/types.ts";
-import { isUnsafeCredential } from "../../sasl/safe_credentials.ts";
+import type { AuthOk } from "../../auth/mod.ts";
+import type { ServerConfig } from "../../config/mod.ts";
+import { isUnsafeCredential } from "../../sasl/mod.ts";
 import { fromBinary } from "../../util/bytes.ts";
 import { BackendReplies, startsWithText } from "../common/backend_replies.ts";
 import type { BackendLogin, BackendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 
-const INTERNAL_ERROR = "-ERR internal server error\r\n";
+import { INTERNAL_ERROR } from "./lines.ts";
 
 /** What the next backend reply answers. */
 type State = "greeting" | "user" | "password";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ServerConfig } from "../../config/types.ts";
+import type { ServerConfig } from "../../config/mod.ts";
 import { authMethodEnabled } from "../common/pre_auth.ts";
 
 /** `pop3_auth` method → SASL mechanisms, in nginx's fixed order; APOP is never listed. */

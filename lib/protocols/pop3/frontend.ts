@@ -14,11 +14,11 @@
  * @module
  */
 
-import type { AuthFail, AuthOk } from "../../auth/types.ts";
-import type { ServerConfig } from "../../config/types.ts";
-import { isUnsafeCredential } from "../../sasl/safe_credentials.ts";
-import { makeSalt } from "../../sasl/salt.ts";
-import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mechanisms.ts";
+import type { AuthFail, AuthOk } from "../../auth/mod.ts";
+import type { ServerConfig } from "../../config/mod.ts";
+import { isUnsafeCredential } from "../../sasl/mod.ts";
+import { makeSalt } from "../../sasl/mod.ts";
+import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
 import {
   authFailedStep,
@@ -36,14 +36,27 @@ import { Pop3CommandParser, type Pop3Verb } from "./parser.ts";
 const GREETING = "+OK POP3 ready";
 const OK = "+OK\r\n";
 const INVALID = "-ERR invalid command\r\n";
-const INTERNAL_ERROR = "-ERR internal server error\r\n";
+import { INTERNAL_ERROR } from "./lines.ts";
+
+/** The server settings the POP3 front end (and its backend login) reads: built once per server. */
+export type Pop3Options = Pick<
+  ServerConfig,
+  | "pop3_client_buffer"
+  | "max_errors"
+  | "pop3_auth"
+  | "server_name"
+  | "starttls"
+  | "pop3_capabilities"
+  | "proxy_buffer"
+  | "proxy_pass_error_message"
+>;
 
 /** Where the front end is in the session. */
 type Phase = "start" | "user" | "sasl" | "auth" | "closed";
 
 /** The POP3 front end: one instance per client connection. */
 export class Pop3Frontend implements Frontend {
-  readonly #config: ServerConfig;
+  readonly #config: Pop3Options;
   readonly #parser: Pop3CommandParser;
   readonly #policy: SaslPolicy;
   readonly #errors: ErrorCounter;
@@ -57,7 +70,7 @@ export class Pop3Frontend implements Frontend {
   #login: string | undefined;
 
   /** `config`: the server's resolved settings; `ctx`: per-connection facts. */
-  constructor(config: ServerConfig, ctx: FrontendContext) {
+  constructor(config: Pop3Options, ctx: FrontendContext) {
     this.#config = config;
     this.#secure = ctx.secure;
     this.#parser = new Pop3CommandParser(config.pop3_client_buffer);

@@ -16,17 +16,17 @@
  * @module
  */
 
-import type { AuthOk } from "../../auth/types.ts";
-import type { ServerConfig } from "../../config/types.ts";
-import { encodeBase64 } from "../../sasl/base64.ts";
+import type { AuthOk } from "../../auth/mod.ts";
+import type { ServerConfig } from "../../config/mod.ts";
+import { encodeBase64 } from "../../sasl/mod.ts";
 import { fromBinary } from "../../util/bytes.ts";
 import { BackendReplies, startsWithText } from "../common/backend_replies.ts";
 import type { BackendLogin, BackendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 import { xclientLine } from "./xclient.ts";
 
-/** The internal-error line of SMTP (spec §4.0.1). */
-export const SMTP_INTERNAL_ERROR = "451 4.3.2 Internal server error\r\n";
+import { SMTP_INTERNAL_ERROR } from "./lines.ts";
+
 const AUTH_OK = "235 2.0.0 OK\r\n";
 const CR = 0x0d;
 const LF = 0x0a;

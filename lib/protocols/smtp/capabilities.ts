@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ServerConfig } from "../../config/types.ts";
+import type { ServerConfig } from "../../config/mod.ts";
 import { authMethodEnabled } from "../common/pre_auth.ts";
 
 /** `smtp_auth` methods that are SASL mechanisms, in the order nginx lists them. */

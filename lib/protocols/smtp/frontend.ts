@@ -14,9 +14,9 @@
  * @module
  */
 
-import type { AuthFail, AuthOk } from "../../auth/types.ts";
-import type { ServerConfig } from "../../config/types.ts";
-import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mechanisms.ts";
+import type { AuthFail, AuthOk } from "../../auth/mod.ts";
+import type { ServerConfig } from "../../config/mod.ts";
+import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
 import {
   authFailedStep,
@@ -27,9 +27,27 @@ import {
 } from "../common/pre_auth.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep, PreGreeting } from "../types.ts";
 import type { Credentials } from "../../types.ts";
-import { SMTP_INTERNAL_ERROR, SmtpBackendLogin } from "./backend_login.ts";
+import { SmtpBackendLogin } from "./backend_login.ts";
+import { SMTP_INTERNAL_ERROR } from "./lines.ts";
 import { smtpEhloReply, smtpGreeting } from "./capabilities.ts";
 import { SmtpCommandParser, type SmtpVerb } from "./parser.ts";
+
+/** The server settings the SMTP front end (and its backend login) reads: built once per server. */
+export type SmtpOptions = Pick<
+  ServerConfig,
+  | "smtp_client_buffer"
+  | "max_errors"
+  | "smtp_auth"
+  | "server_name"
+  | "starttls"
+  | "smtp_capabilities"
+  | "resolver"
+  | "smtp_greeting_delay"
+  | "xclient"
+  | "proxy_smtp_auth"
+  | "proxy_buffer"
+  | "proxy_pass_error_message"
+>;
 
 const OK = "250 2.0.0 OK\r\n";
 const BYE = "221 2.0.0 Bye\r\n";
@@ -49,7 +67,7 @@ type Phase = "commands" | "auth" | "closed";
 
 /** The SMTP front end: one instance per client connection. */
 export class SmtpFrontend implements Frontend {
-  readonly #config: ServerConfig;
+  readonly #config: SmtpOptions;
   readonly #ctx: FrontendContext;
   readonly #parser: SmtpCommandParser;
   readonly #policy: SaslPolicy;
@@ -66,7 +84,7 @@ export class SmtpFrontend implements Frontend {
   #to = "";
 
   /** `config`: the server's resolved settings; `ctx`: per-connection facts. */
-  constructor(config: ServerConfig, ctx: FrontendContext) {
+  constructor(config: SmtpOptions, ctx: FrontendContext) {
     this.#config = config;
     this.#ctx = ctx;
     this.#secure = ctx.secure;

@@ -5,7 +5,8 @@
  */
 
 export { SmtpFrontend } from "./frontend.ts";
-export { SMTP_INTERNAL_ERROR, SmtpBackendLogin, type SmtpSessionFacts } from "./backend_login.ts";
+export { SmtpBackendLogin, type SmtpSessionFacts } from "./backend_login.ts";
+export { SMTP_INTERNAL_ERROR } from "./lines.ts";
 export { smtpEhloReply, smtpGreeting } from "./capabilities.ts";
 export { SmtpCommandParser, type SmtpParseEvent, type SmtpVerb } from "./parser.ts";
 export { xclientLine, xtext } from "./xclient.ts";
