@@ -6,7 +6,7 @@
 import type { ServerConfig } from "../config/types.ts";
 import { acceptProxyHeader } from "../proxy_protocol/mod.ts";
 import { clientHandshake } from "../tls/mod.ts";
-import { formatAddress } from "../transport/address.ts";
+import { formatAddress, formatHostPort } from "../transport/address.ts";
 import type { Conn } from "../transport/types.ts";
 import { Deadline } from "./deadline.ts";
 import type { SessionEntry } from "./registry.ts";
@@ -47,10 +47,6 @@ export async function readProxyHeader(
   facts: ClientFacts,
 ): Promise<boolean> {
   const peer = formatAddress(client.remoteAddr);
-  if (!deps.realIp) {
-    log.error("PROXY protocol header refused: set_real_ip_from is empty");
-    return false;
-  }
   const pp = await acceptProxyHeader(client, deps.realIp);
   if (!pp.ok) {
     if (pp.closed) log.info("{why}", { why: pp.log });
@@ -61,6 +57,13 @@ export async function readProxyHeader(
   const real = formatAddress(client.remoteAddr);
   entry.info.client = real;
   if (real !== peer) log.info("client {client} (PROXY protocol from {peer})", { client: real, peer });
+  else if (pp.info && !pp.realIp) {
+    // nginx's behaviour: the header's addresses reach auth_http, the client stays the peer.
+    log.info("PROXY protocol source {source} not applied: {peer} is not in set_real_ip_from", {
+      source: formatHostPort(pp.info.srcAddr, pp.info.srcPort),
+      peer,
+    });
+  }
   return true;
 }
 
