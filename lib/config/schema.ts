@@ -810,7 +810,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     context: "mail",
     default: [],
     directive: "set_real_ip_from ADDRESS | CIDR | HOSTNAME | unix:;",
-    doc: "Trusted senders of PROXY protocol headers; their header's source becomes the client address.",
+    doc: "Trusted senders of PROXY protocol headers; their header's source becomes the client address. " +
+      "Headers from other peers are read as nginx reads them (their addresses only reach auth_http).",
     example: 'set_real_ip_from = ["10.0.0.0/8", "unix:"]',
   },
   {
