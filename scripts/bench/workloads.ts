@@ -48,6 +48,30 @@ export const WORKLOADS: readonly Workload[] = [
     reference: { direct: 545, nginx: 426 },
   },
   {
+    // The same logins with the load generator's node:tls client (Deno.startTls cannot
+    // resume): the full-handshake baseline of the resumed workload below.
+    name: "imaps_login_full",
+    title: "IMAPS logins, node:tls client, full handshakes, 50 clients",
+    service: "imaps",
+    op: "imap_login",
+    clients: 50,
+    unit: "logins/s",
+    args: ["--tls-client", "node"],
+    reference: {},
+  },
+  {
+    // Each client offers the session of its previous connection (tickets, nginx's default),
+    // as phones and desktop clients reconnecting all day do; not resuming is an error.
+    name: "imaps_login_resumed",
+    title: "IMAPS logins, node:tls client, resumed sessions, 50 clients",
+    service: "imaps",
+    op: "imap_login",
+    clients: 50,
+    unit: "logins/s",
+    args: ["--tls-client", "node", "--resume"],
+    reference: {},
+  },
+  {
     name: "pop3_login",
     title: "POP3 USER/PASS/QUIT, 50 clients",
     service: "pop3",
