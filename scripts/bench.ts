@@ -302,7 +302,7 @@ const text = [
   "",
   ...(resumptionTable(report)
     ? [
-      "## TLS session resumption (IMAPS, node:tls client; CPU: the proxy's, Dovecot's for direct)",
+      "## TLS session resumption (IMAPS, Python/OpenSSL client; CPU: the proxy's, Dovecot's for direct)",
       "",
       resumptionTable(report),
       "",

@@ -6,7 +6,6 @@
  */
 
 import { Buffer } from "node:buffer";
-import { connectNodeTls, type SessionSlot } from "./node_tls_client.ts";
 import { expect, Wire } from "./wire.ts";
 
 /** Where and how a generator connects. */
@@ -15,11 +14,6 @@ export interface Dial {
   port: number;
   /** PEM of the CA that signed the server certificate: implicit TLS when set. */
   caPem?: string;
-  /**
-   * TLS through node:tls instead of Deno.startTls (which cannot resume sessions); with
-   * `slots`, client loop `i` offers the session of its previous connection (resumption).
-   */
-  nodeTls?: { slots?: SessionSlot[] };
 }
 
 /** Credentials of generator client `i` (users bench0 … benchN-1, one password). */
@@ -28,11 +22,8 @@ export interface Login {
   pass: string;
 }
 
-/** Opens a connection (TCP or implicit TLS) with Nagle off; `client` picks its session slot. */
-export async function dial(d: Dial, bufferSize?: number, client = 0): Promise<Wire> {
-  if (d.caPem && d.nodeTls) {
-    return new Wire(await connectNodeTls(d.host, d.port, d.nodeTls.slots?.[client]), bufferSize);
-  }
+/** Opens a connection (TCP or implicit TLS) with Nagle off. */
+export async function dial(d: Dial, bufferSize?: number): Promise<Wire> {
   const tcp = await Deno.connect({ hostname: d.host, port: d.port });
   // Also under TLS: Deno.connectTls leaves Nagle on, and the client's LOGIN then waited for
   // the server's delayed ACK (~40 ms per login for every target, capping the rates).
@@ -41,9 +32,9 @@ export async function dial(d: Dial, bufferSize?: number, client = 0): Promise<Wi
   return new Wire(conn, bufferSize);
 }
 
-/** connect, greeting, LOGIN, LOGOUT, close: one IMAP login (`client`: the loop, for its TLS session). */
-export async function imapLogin(d: Dial, login: Login, client = 0): Promise<void> {
-  const w = await dial(d, undefined, client);
+/** connect, greeting, LOGIN, LOGOUT, close: one IMAP login. */
+export async function imapLogin(d: Dial, login: Login): Promise<void> {
+  const w = await dial(d);
   try {
     expect(await w.line(), "* OK", "greeting");
     await w.send(`a LOGIN ${login.user} ${login.pass}\r\n`);

@@ -23,7 +23,6 @@ import {
   smtpBody,
   smtpSend,
 } from "./client_ops.ts";
-import type { SessionSlot } from "./node_tls_client.ts";
 import { received, type Wire } from "./wire.ts";
 
 /** What a generator prints after its window. */
@@ -57,23 +56,15 @@ const { values: args } = parseArgs({
     size: { type: "string", default: "10240" },
     rcpt: { type: "string", default: "alice@mail.test" },
     sessions: { type: "string", default: "0" },
-    // TLS through node:tls (`--tls-client node`); `--resume`: each client loop offers the
-    // session of its previous connection, and a connection that does not resume is an error.
-    "tls-client": { type: "string", default: "deno" },
-    resume: { type: "boolean", default: false },
   },
 });
 
-const clients = Number(args.clients);
-const slots: SessionSlot[] | undefined = args.resume
-  ? Array.from({ length: clients }, () => ({ reused: 0, full: 0 }))
-  : undefined;
 const dialTo: Dial = {
   host: args.host!,
   port: Number(args.port),
   caPem: args.ca ? Deno.readTextFileSync(args.ca) : undefined,
-  nodeTls: args["tls-client"] === "node" ? { slots } : undefined,
 };
+const clients = Number(args.clients);
 const offset = Number(args["client-offset"]);
 const userCount = Number(args.users);
 const loginOf = (i: number): Login => ({ user: `bench${(offset + i) % userCount}`, pass: args.password! });
@@ -127,15 +118,6 @@ async function idle(): Promise<void> {
   for (const w of wires) w.close();
 }
 
-/** An IMAP login that must resume the TLS session of the loop's previous one (when it has one). */
-async function resumedImapLogin(i: number): Promise<void> {
-  const slot = slots![i];
-  const offered = slot.session !== undefined;
-  const reused = slot.reused;
-  await imapLogin(dialTo, loginOf(i), i);
-  if (offered && slot.reused === reused) throw new Error("TLS session offered but not resumed");
-}
-
 /** Runs `--clients` loops of the operation and counts what finishes inside the window. */
 async function load(): Promise<void> {
   const op = args.op!;
@@ -149,7 +131,7 @@ async function load(): Promise<void> {
   const run = (i: number): Promise<void> => {
     switch (op) {
       case "imap_login":
-        return slots ? resumedImapLogin(i) : imapLogin(dialTo, loginOf(i), i);
+        return imapLogin(dialTo, loginOf(i));
       case "pop3_login":
         return pop3Login(dialTo, loginOf(i));
       case "smtp_send":

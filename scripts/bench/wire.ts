@@ -9,20 +9,13 @@ const encoder = new TextEncoder();
 /** Bytes received by every {@link Wire} of this process (throughput is counted here). */
 export const received = { bytes: 0 };
 
-/** What a {@link Wire} reads and writes: a `Deno.Conn`, or a node:tls socket behind an adapter. */
-export interface WireConn {
-  read(p: Uint8Array): Promise<number | null>;
-  write(p: Uint8Array): Promise<number>;
-  close(): void;
-}
-
 /** One client connection of the load generator. */
 export class Wire {
   #buf: Uint8Array;
   #start = 0;
   #end = 0;
 
-  constructor(readonly conn: WireConn, bufferSize = 16 * 1024) {
+  constructor(readonly conn: Deno.Conn, bufferSize = 16 * 1024) {
     this.#buf = new Uint8Array(bufferSize);
   }
 
