@@ -629,8 +629,9 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     context: "mail",
     default: "none",
     directive: "ssl_session_cache off | none | [builtin[:SIZE]] [shared:NAME:SIZE];",
-    doc: "TLS session cache.",
-    example: 'ssl_session_cache = "shared:MAIL:10m"',
+    doc: "TLS session cache. Only none and off can be served: neither runtime's TLS keeps a session " +
+      "cache (builtin and shared are refused by --check); sessions resume through tickets (ssl_session_tickets).",
+    example: 'ssl_session_cache = "off"',
   },
   {
     name: "ssl_session_tickets",
@@ -638,7 +639,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     context: "mail",
     default: true,
     directive: "ssl_session_tickets on | off;",
-    doc: "Enable TLS session tickets.",
+    doc: "Enable TLS session tickets (session resumption, TLS 1.2 and 1.3). Turning them off is " +
+      "refused on Deno (rustls always issues them).",
     example: "ssl_session_tickets = false",
   },
   {
@@ -658,7 +660,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     context: "mail",
     default: "5m",
     directive: "ssl_session_timeout TIME;",
-    doc: "Lifetime of cached TLS sessions and tickets.",
+    doc: "Lifetime of TLS session tickets. Only the default on Deno (rustls: 12 h tickets).",
     example: 'ssl_session_timeout = "1h"',
   },
   {
