@@ -6,11 +6,13 @@
  * of 50 tries on Deno). A raw Python socket client sees a reset as ECONNRESET/EPIPE from
  * send or recv, or as a pending SO_ERROR after EOF (the kernel reports a reset that came
  * after the FIN there); each try must see none of them, and must see the failure line.
- * Proxy under Deno and under Bun; the auth service refuses, no backend is contacted.
+ * Plain IMAP, POP3 and IMAPS; proxy under Deno and under Bun; the auth service refuses, no
+ * backend is contacted.
  */
 
 import assert from "node:assert/strict";
 import { startAuthService } from "./lab/auth_service.ts";
+import { removeTestPki, testPki } from "./lab/certs.ts";
 import { freePorts } from "./lab/ports.ts";
 import { python } from "./helpers/run.ts";
 import { startProxy } from "./helpers/proxy_process.ts";
@@ -18,15 +20,20 @@ import { RUNTIMES } from "./helpers/runtimes.ts";
 
 const TRIES = 50;
 
-/** argv: port, tries, greeting prefix, login line, failure prefix, polite goodbye line. */
+/** argv: port, tries, greeting prefix, login line, failure prefix, polite goodbye line, ["tls"]. */
 const CLIENT = `
-import errno, socket, sys
+import socket, ssl, sys
 port, tries = int(sys.argv[1]), int(sys.argv[2])
 greeting, login, failure, bye = (a.encode().decode("unicode_escape").encode() for a in sys.argv[3:7])
+tls = sys.argv[7:] == ["tls"]
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
 resets = lines = 0
 other = []
 for i in range(tries):
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    if tls: s = ctx.wrap_socket(s)
     got = b""
     reset = False
     try:
@@ -65,7 +72,8 @@ for (const runtime of RUNTIMES) {
       const auth = await startAuthService({
         backends: { imap: { host: "127.0.0.1", port: 9 }, pop3: { host: "127.0.0.1", port: 9 } },
       });
-      const [imap, pop3] = await freePorts(2);
+      const pki = await testPki();
+      const [imap, pop3, imaps] = await freePorts(3);
       const proxy = await startProxy(
         runtime,
         `auth_http = "${auth.url}"
@@ -75,8 +83,13 @@ protocol = "imap"
 [[server]]
 listen = "127.0.0.1:${pop3}"
 protocol = "pop3"
+[[server]]
+listen = "127.0.0.1:${imaps} ssl"
+protocol = "imap"
+ssl_certificate = "${pki.serverRsa.cert}"
+ssl_certificate_key = "${pki.serverRsa.key}"
 `,
-        [imap, pop3],
+        [imap, pop3, imaps],
       );
       try {
         const cases = [
@@ -90,6 +103,12 @@ protocol = "pop3"
             port: pop3,
             args: ["+OK", "USER alice\\r\\nPASS wrong\\r\\n", "-ERR", "QUIT\\r\\n"],
           },
+          {
+            // TLS: the half-close is close_notify + FIN, the drain reads the encrypted LOGOUT.
+            name: "IMAPS LOGIN failed, then LOGOUT",
+            port: imaps,
+            args: ["* OK", "a1 LOGIN alice wrong\\r\\n", "a1 NO", "a2 LOGOUT\\r\\n", "tls"],
+          },
         ];
         for (const c of cases) {
           await t.step(c.name, async () => {
@@ -101,6 +120,7 @@ protocol = "pop3"
       } finally {
         await proxy.stop();
         await auth.stop();
+        await removeTestPki();
       }
     },
   });
