@@ -15,7 +15,14 @@ import { type IdleResult, idleTable, runIdle } from "./bench/idle.ts";
 import { type BenchLab, startBenchLab } from "./bench/lab.ts";
 import { cpuCount } from "./bench/proc.ts";
 import { profileTable } from "./bench/profile.ts";
-import { cpuTable, ratioTable, type ThroughputReport, throughputTable, warnings } from "./bench/report.ts";
+import {
+  cpuTable,
+  ratioTable,
+  resumptionTable,
+  type ThroughputReport,
+  throughputTable,
+  warnings,
+} from "./bench/report.ts";
 import { sleep } from "./bench/spawn.ts";
 import { directTarget, mailproxyTarget, nginxTarget, type Target } from "./bench/targets.ts";
 import { type Workload, WORKLOADS } from "./bench/workloads.ts";
@@ -293,6 +300,14 @@ const text = [
   "",
   cpuTable(report),
   "",
+  ...(resumptionTable(report)
+    ? [
+      "## TLS session resumption (IMAPS, Python/OpenSSL client; CPU: the proxy's, Dovecot's for direct)",
+      "",
+      resumptionTable(report),
+      "",
+    ]
+    : []),
   "## Warnings",
   "",
   ...(warnings(report).map((w) => `- ${w}`).join("\n") || "none").split("\n"),

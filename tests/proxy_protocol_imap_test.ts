@@ -7,7 +7,11 @@
  *   which logs the original address — also for a TLS client (v2 with TLS TLVs);
  * - without PROXY support on the backend, IMAP ID carries the address to Dovecot
  *   (`login_trusted_networks`);
- * - a header from an untrusted peer, or a broken one, is refused.
+ * - a header from a peer outside `set_real_ip_from`, or on a listen without it, is read
+ *   as nginx reads it (issue #18 item 5): the client stays the TCP peer, the PROXY
+ *   addresses go to auth_http as Proxy-Protocol-*; the auth_http request is byte for byte
+ *   nginx's (side by side with nginx, with and without realip, PROXY v1 and v2);
+ * - a broken header is refused.
  * Proxy under Deno and under Bun.
  */
 
@@ -15,6 +19,7 @@ import assert from "node:assert/strict";
 import { type AuthService, startAuthService } from "./lab/auth_service.ts";
 import { removeTestPki, type TestPki, testPki } from "./lab/certs.ts";
 import { type Dovecot, startDovecot } from "./lab/dovecot.ts";
+import { type Nginx, startNginxMail } from "./lab/nginx.ts";
 import { freePorts } from "./lab/ports.ts";
 import { startProxy } from "./helpers/proxy_process.ts";
 import { RUNTIMES } from "./helpers/runtimes.ts";
@@ -28,6 +33,8 @@ interface Lab {
   /** Sends logins to Dovecot's plain listener (IMAP ID). */
   authPlain: AuthService;
   pki: TestPki;
+  /** nginx with PROXY-protocol listens in front of Dovecot: `bare` (no realip) and `realip`. */
+  nginx: Nginx;
 }
 
 let labPromise: Promise<Lab> | undefined;
@@ -44,7 +51,14 @@ function lab(): Promise<Lab> {
     const authPlain = await startAuthService({
       backends: { imap: { host: "127.0.0.1", port: dovecot.imapPort } },
     });
-    return { dovecot, authHaproxy, authPlain, pki };
+    const nginx = await startNginxMail({
+      authHttp: authPlain.url,
+      servers: `
+server { listen 127.0.0.1:{{port:bare}} proxy_protocol; protocol imap; }
+server { listen 127.0.0.1:{{port:realip}} proxy_protocol; protocol imap; set_real_ip_from 127.0.0.1; }
+`,
+    });
+    return { dovecot, authHaproxy, authPlain, pki, nginx };
   })();
   return labPromise;
 }
@@ -70,8 +84,8 @@ for (const runtime of RUNTIMES) {
     sanitizeOps: false,
     sanitizeResources: false,
     async fn(t) {
-      const { dovecot, authHaproxy, authPlain, pki } = await lab();
-      const [pp, ppTls, untrusted, idPort] = await freePorts(4);
+      const { dovecot, authHaproxy, authPlain, pki, nginx } = await lab();
+      const [pp, ppTls, untrusted, idPort, bare, realip] = await freePorts(6);
       const proxy = await startProxy(
         runtime,
         `
@@ -106,8 +120,19 @@ protocol = "imap"
 auth_http = "${authPlain.url}"
 set_real_ip_from = ["localhost"]
 imap_id = true
+
+[[server]]
+listen = "127.0.0.1:${bare} proxy_protocol"
+protocol = "imap"
+auth_http = "${authPlain.url}"
+
+[[server]]
+listen = "127.0.0.1:${realip} proxy_protocol"
+protocol = "imap"
+auth_http = "${authPlain.url}"
+set_real_ip_from = ["127.0.0.1"]
 `,
-        [pp, ppTls, untrusted, idPort],
+        [pp, ppTls, untrusted, idPort, bare, realip],
       );
       try {
         await t.step("PROXY v2 in, PROXY v2 out: Dovecot logs the original client", async () => {
@@ -184,16 +209,68 @@ imap_id = true
           await dovecotLogs(dovecot, new RegExp(`Login: user=<alice>.*rip=${real.replaceAll(".", "\\.")}`));
         });
 
-        await t.step("a PROXY header from a peer outside set_real_ip_from is refused", async () => {
-          const before = authPlain.requests.length;
-          const c = await TlsTestClient.open(untrusted, {
-            proxyHeader: enc("PROXY TCP4 203.0.113.99 127.0.0.1 1 143\r\n"),
-          });
-          assert.equal(await c.read(() => false, 1000, 2000), "", "no greeting");
-          assert.equal(await c.waitClosed(), true);
-          assert.equal(authPlain.requests.length, before);
-          await waitForLog(proxy.logs, /PROXY protocol header from untrusted 127\.0\.0\.1:\d+ refused/);
-        });
+        for (
+          const [what, port] of [["from a peer outside set_real_ip_from", untrusted], [
+            "on a listen without set_real_ip_from",
+            bare,
+          ]] as const
+        ) {
+          await t.step(
+            `a PROXY header ${what}: read, not applied, its addresses go to auth_http`,
+            async () => {
+              const before = authPlain.requests.length;
+              const c = await TlsTestClient.open(port, {
+                proxyHeader: enc("PROXY TCP4 203.0.113.99 192.0.2.5 1234 143\r\n"),
+              });
+              try {
+                assert.equal(await c.readUntilLine("* OK"), "* OK IMAP4 ready\r\n");
+                c.send("u1 LOGIN alice alicepass\r\n");
+                assert.match(await c.readUntilLine("u1 "), /^u1 OK/m);
+                const h = authPlain.requests[before];
+                assert.equal(h["Client-IP"], "127.0.0.1", "the client stays the TCP peer");
+                assert.equal(h["Proxy-Protocol-Addr"], "203.0.113.99");
+                assert.equal(h["Proxy-Protocol-Port"], "1234");
+                assert.equal(h["Proxy-Protocol-Server-Addr"], "192.0.2.5");
+                assert.equal(h["Proxy-Protocol-Server-Port"], "143");
+              } finally {
+                c.close();
+              }
+              await waitForLog(
+                proxy.logs,
+                /PROXY protocol source 203\.0\.113\.99:1234 not applied: 127\.0\.0\.1:\d+ is not in set_real_ip_from/,
+              );
+            },
+          );
+        }
+
+        await t.step(
+          "the auth_http request is nginx's, byte for byte (with and without realip, v1 and v2)",
+          async () => {
+            const headers = [
+              enc(`PROXY TCP4 198.51.100.${octet++} 192.0.2.9 4711 143\r\n`),
+              proxyV2({ srcAddr: "2001:db8::17", srcPort: 5151, dstAddr: "2001:db8::1", dstPort: 143 }),
+            ];
+            for (const header of headers) {
+              for (const [theirs, ours] of [[nginx.ports.bare, bare], [nginx.ports.realip, realip]]) {
+                const raw: string[] = [];
+                for (const port of [theirs, ours]) {
+                  const before = authPlain.rawRequests.length;
+                  const c = await TlsTestClient.open(port, { proxyHeader: header });
+                  try {
+                    await c.readUntilLine("* OK");
+                    c.send("n1 LOGIN alice wrong\r\n");
+                    await c.readUntilLine("n1 ");
+                  } finally {
+                    c.close();
+                  }
+                  raw.push(authPlain.rawRequests[before]);
+                }
+                assert.match(raw[0], /Proxy-Protocol-Addr: /, "nginx sent the PROXY addresses");
+                assert.equal(raw[1], raw[0], `mailproxy on ${ours} vs nginx on ${theirs}`);
+              }
+            }
+          },
+        );
 
         await t.step("broken and missing headers close the connection without a reply", async () => {
           const c = await TlsTestClient.open(pp);
@@ -237,7 +314,8 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     if (!labPromise) return await removeTestPki();
-    const { dovecot, authHaproxy, authPlain } = await labPromise;
+    const { dovecot, authHaproxy, authPlain, nginx } = await labPromise;
+    await nginx.stop();
     await authHaproxy.stop();
     await authPlain.stop();
     await dovecot.stop();

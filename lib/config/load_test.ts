@@ -170,6 +170,21 @@ Deno.test("proxy is accepted with a warning", () => {
   assert.deepEqual(config.warnings, ['proxy.toml:1: "proxy" has no effect (as in nginx)']);
 });
 
+Deno.test("a proxy_protocol listen without set_real_ip_from is valid, with a warning (nginx accepts it)", () => {
+  const config = loadOk(
+    `auth_http = "http://127.0.0.1:9000/auth"\n[[server]]\nlisten = "127.0.0.1:1143 proxy_protocol"\nprotocol = "imap"\n`,
+  );
+  assert.equal(config.warnings.length, 1);
+  assert.match(
+    config.warnings[0],
+    /^proxy\.toml:2: .*listen "127\.0\.0\.1:1143 proxy_protocol" reads PROXY protocol headers but set_real_ip_from is empty.*Proxy-Protocol-\* headers.*not trusted as the client address/,
+  );
+  const trusted = loadOk(
+    `auth_http = "http://127.0.0.1:9000/auth"\nset_real_ip_from = ["10.0.0.1"]\n[[server]]\nlisten = "127.0.0.1:1143 proxy_protocol"\nprotocol = "imap"\n`,
+  );
+  assert.deepEqual(trusted.warnings, []);
+});
+
 Deno.test("value kinds: booleans aliases, auth methods, lists", () => {
   const config = loadOk(`${MINIMAL}
 starttls = false

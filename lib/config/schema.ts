@@ -651,8 +651,9 @@ const ROWS = [
     context: "mail",
     default: "none",
     directive: "ssl_session_cache off | none | [builtin[:SIZE]] [shared:NAME:SIZE];",
-    doc: "TLS session cache.",
-    example: 'ssl_session_cache = "shared:MAIL:10m"',
+    doc: "TLS session cache. Only none and off can be served: neither runtime's TLS keeps a session " +
+      "cache (builtin and shared are refused by --check); sessions resume through tickets (ssl_session_tickets).",
+    example: 'ssl_session_cache = "off"',
   },
   {
     name: "ssl_session_tickets",
@@ -660,7 +661,8 @@ const ROWS = [
     context: "mail",
     default: true,
     directive: "ssl_session_tickets on | off;",
-    doc: "Enable TLS session tickets.",
+    doc: "Enable TLS session tickets (session resumption, TLS 1.2 and 1.3). Turning them off is " +
+      "refused on Deno (rustls always issues them).",
     example: "ssl_session_tickets = false",
   },
   {
@@ -680,7 +682,7 @@ const ROWS = [
     context: "mail",
     default: "5m",
     directive: "ssl_session_timeout TIME;",
-    doc: "Lifetime of cached TLS sessions and tickets.",
+    doc: "Lifetime of TLS session tickets. Only the default on Deno (rustls: 12 h tickets).",
     example: 'ssl_session_timeout = "1h"',
   },
   {
@@ -832,7 +834,8 @@ const ROWS = [
     context: "mail",
     default: [],
     directive: "set_real_ip_from ADDRESS | CIDR | HOSTNAME | unix:;",
-    doc: "Trusted senders of PROXY protocol headers; their header's source becomes the client address.",
+    doc: "Trusted senders of PROXY protocol headers; their header's source becomes the client address. " +
+      "Headers from other peers are read as nginx reads them (their addresses only reach auth_http).",
     example: 'set_real_ip_from = ["10.0.0.0/8", "unix:"]',
   },
   {

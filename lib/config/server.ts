@@ -168,9 +168,10 @@ function checkTls(
 }
 
 /**
- * mailproxy's own rules: a `proxy_protocol` listen needs `set_real_ip_from` (headers
- * from anyone else are refused, so without it nobody could connect), and a backend
- * client certificate needs its key.
+ * A `proxy_protocol` listen without `set_real_ip_from` is valid, as in nginx: the header
+ * is read and its addresses go to auth_http (Proxy-Protocol-*), but the client address
+ * stays the TCP peer's. That is rarely what an operator behind a load balancer wants, so
+ * it is a warning. And mailproxy's own rule: a backend client certificate needs its key.
  */
 function checkProxyProtocolAndBackendTls(
   listen: ListenSpec[],
@@ -183,10 +184,11 @@ function checkProxyProtocolAndBackendTls(
 ): void {
   const pp = listen.find((l) => l.proxy_protocol);
   if (pp && !failed("set_real_ip_from") && pick<string[]>("set_real_ip_from").length === 0) {
-    rep.error(
+    rep.warn(
       header,
-      `listen "${pp.raw}" accepts PROXY protocol headers but set_real_ip_from is empty ${where}: ` +
-        "name the load balancers that may send them (headers from other peers are refused)",
+      `listen "${pp.raw}" reads PROXY protocol headers but set_real_ip_from is empty ${where}: ` +
+        "the PROXY addresses go to auth_http (Proxy-Protocol-* headers) but are not trusted as the " +
+        "client address (Client-IP, access rules, logs); name the load balancers in set_real_ip_from",
     );
   }
   const cert = pick<string | null>("backend_tls_certificate");

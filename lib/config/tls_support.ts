@@ -3,7 +3,7 @@
  * serves only the first certificate/key pair, speaks TLS 1.2 and 1.3 only, ignores
  * OpenSSL cipher strings, server cipher preference, `SSL_OP_NO_TICKET` and the session
  * timeout (measured on Deno 2.9.6, see docs/tls.md). Bun's `node:tls` is BoringSSL and
- * honours them. A setting a runtime cannot honour is a config error here, never
+ * honours them. Neither keeps a session-ID cache (`ssl_session_cache`). A setting a runtime cannot honour is a config error here, never
  * silently ignored; nginx's defaults are always accepted.
  * @module
  */
@@ -29,6 +29,20 @@ export function protocolRange(protocols: readonly string[]): { min: string; max:
 const DEFAULT_CIPHERS = "HIGH:!aNULL:!MD5";
 const DEFAULT_SESSION_TIMEOUT_MS = 5 * 60 * 1000;
 
+/**
+ * Why neither runtime can keep a session cache (measured on Deno 2.9.6 and Bun 1.4.4 with
+ * `openssl s_client -no_ticket -sess_out/-sess_in`, docs/tls.md): a server-side cache needs
+ * the TLS library to keep sessions by ID, or `node:tls`'s `newSession`/`resumeSession`
+ * events to keep them ourselves (in one place for all `worker_processes` copies); neither
+ * runtime emits those events, and neither TLS library resumes a session by ID.
+ */
+const SESSION_CACHE_WHY = {
+  deno: "Deno's TLS (rustls) keeps no session cache and node:tls on Deno emits no " +
+    "newSession/resumeSession events to keep one",
+  bun: "Bun's TLS (BoringSSL) keeps no session cache and node:tls on Bun emits no " +
+    "newSession/resumeSession events to keep one",
+} as const;
+
 /** True when the server terminates TLS for clients (implicit TLS or STARTTLS). */
 export function usesClientTls(server: ServerConfig): boolean {
   return server.listen.some((l) => l.ssl) || server.starttls !== "off";
@@ -46,8 +60,9 @@ export function clientTlsProblems(server: ServerConfig, runtime = currentRuntime
   }
   if (server.ssl_session_cache !== "none" && server.ssl_session_cache !== "off") {
     out.push(
-      `ssl_session_cache = "${server.ssl_session_cache}" is not supported: mailproxy keeps no ` +
-        "session-ID cache; sessions resume through TLS session tickets (ssl_session_tickets)",
+      `ssl_session_cache = "${server.ssl_session_cache}": ${SESSION_CACHE_WHY[runtime]}; ` +
+        "resumed handshakes come from TLS session tickets, which are on by default " +
+        '(ssl_session_tickets): remove the key or set it to "none"',
     );
   }
   if (runtime === "deno") {

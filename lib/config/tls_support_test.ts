@@ -51,6 +51,13 @@ Deno.test("Deno refuses what rustls cannot honour; Bun accepts it", () => {
 Deno.test("both runtimes: gaps in ssl_protocols and a session cache", () => {
   const server = tlsServer({ ssl_protocols: ["TLSv1", "TLSv1.3"], ssl_session_cache: "shared:MAIL:10m" });
   assert.equal(clientTlsProblems(server, "bun").length, 2);
+  for (const runtime of ["deno", "bun"] as const) {
+    const cache = clientTlsProblems(tlsServer({ ssl_session_cache: "builtin" }), runtime);
+    assert.equal(cache.length, 1);
+    assert.match(cache[0], /^ssl_session_cache = "builtin": .*no session cache.*newSession\/resumeSession/);
+    assert.match(cache[0], /session tickets, which are on by default/);
+    assert.deepEqual(clientTlsProblems(tlsServer({ ssl_session_cache: "off" }), runtime), []);
+  }
   assert.deepEqual(protocolRange(["TLSv1.3", "TLSv1.2"]), { min: "TLSv1.2", max: "TLSv1.3" });
   assert.equal(protocolRange(["TLSv1", "TLSv1.2"]), null);
 });

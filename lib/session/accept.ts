@@ -6,7 +6,7 @@
 
 import { acceptProxyHeader } from "../proxy_protocol/mod.ts";
 import { clientHandshake } from "../tls/mod.ts";
-import { formatAddress } from "../transport/mod.ts";
+import { formatAddress, formatHostPort } from "../transport/mod.ts";
 import { errorText } from "./context.ts";
 import type { SessionScope } from "./scope.ts";
 
@@ -38,10 +38,6 @@ export async function beforeGreeting(
 export async function readProxyHeader(s: SessionScope): Promise<boolean> {
   const { client, log } = s;
   const peer = formatAddress(client.remoteAddr);
-  if (!s.deps.realIp) {
-    log.error("PROXY protocol header refused: set_real_ip_from is empty");
-    return false;
-  }
   const pp = await acceptProxyHeader(client, s.deps.realIp);
   if (!pp.ok) {
     if (pp.closed) log.info("{why}", { why: pp.log });
@@ -52,6 +48,13 @@ export async function readProxyHeader(s: SessionScope): Promise<boolean> {
   const real = formatAddress(client.remoteAddr);
   s.entry.info.client = real;
   if (real !== peer) log.info("client {client} (PROXY protocol from {peer})", { client: real, peer });
+  else if (pp.info && !pp.realIp) {
+    // nginx's behaviour: the header's addresses reach auth_http, the client stays the peer.
+    log.info("PROXY protocol source {source} not applied: {peer} is not in set_real_ip_from", {
+      source: formatHostPort(pp.info.srcAddr, pp.info.srcPort),
+      peer,
+    });
+  }
   return true;
 }
 

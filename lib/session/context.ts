@@ -25,7 +25,7 @@ export interface SessionDeps {
   limits?: ConnectionLimits;
   /** The server's TLS contexts (lib/tls); needed for `listen … ssl`, `starttls` and backend TLS. */
   tls?: ServerTls;
-  /** Who may send PROXY headers (`set_real_ip_from`); needed for `listen … proxy_protocol`. */
+  /** Whose PROXY headers replace the client address (`set_real_ip_from`); undefined = nobody's. */
   realIp?: RealIpTrust;
   /** SMTP client host lookups (`resolver`), with the DNS servers a reload re-resolves. */
   resolver: ClientHostLookup;

@@ -59,15 +59,20 @@ export async function runSession(
   log.info("client {client} connected to {listen}", { client: clientText, listen: listen.raw });
 
   let outcome = "closed";
+  let ownLastLine = false;
   const admission: { release?: () => void } = {};
   try {
     const result = await setUp(client, server, listen, deps, entry, log, admission);
+    ownLastLine = typeof result === "string";
     outcome = typeof result === "string" ? result : await result.relayed;
   } catch (err) {
     outcome = endOf(err, log);
   } finally {
     admission.release?.();
     await entry.farewell;
+    // Ended before the relay, on a line of the proxy's own (failed login, LOGOUT/QUIT,
+    // max_errors, refusal): half-close and drain, so a client's polite QUIT draws no RST.
+    if (ownLastLine) await client.closeGracefully();
     client.close();
     deps.registry.remove(id);
     deps.metrics.connectionsActive.add(labels, -1);

@@ -105,6 +105,8 @@ Deno.test("session: an auth failure with Auth-Wait answers after the wait, the n
   assert.deepEqual(t.auth.requests.map((r) => r.attempt), [1, 2]);
   assert.deepEqual(t.auth.requests.map((r) => r.pass), ["wrong", "wrong2"]);
   assert.match(t.client.written, /b NO [^\r]*again/);
+  // The session ended on a line of its own: half-close and drain, no reset (issue #18 item 8).
+  assert.equal(t.client.gracefulCloses, 1);
 });
 
 Deno.test("session: an auth service error gives the internal error", async () => {
@@ -157,6 +159,8 @@ Deno.test("session: login, pipelined bytes and the relay; the relay owns the abo
   assert.equal(await t.end(), "aborted");
   assert.doesNotMatch(t.client.written, /BYE/);
   assert.equal(backend.closed, true);
+  // A relayed session is closed as the backend left it, with no drain of our own.
+  assert.equal(t.client.gracefulCloses, 0);
 });
 
 Deno.test("session: the backend closing ends a relayed session", async () => {

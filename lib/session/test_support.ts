@@ -82,6 +82,16 @@ export class FakeConn implements Conn {
     return Promise.resolve();
   }
 
+  /** Graceful closes asked for (the session half-closes after a last line of its own). */
+  gracefulCloses = 0;
+
+  closeGracefully(): Promise<void> {
+    this.gracefulCloses++;
+    this.writeClosed = true;
+    this.close();
+    return Promise.resolve();
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

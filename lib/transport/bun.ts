@@ -13,6 +13,7 @@
  */
 
 import type { Address, Conn, Listener, ListenOptions, ReadSizing, Transport } from "./types.ts";
+import { drainAndClose, type GracefulCloseLimits } from "./graceful_close.ts";
 import { nodeNetTransport } from "./node_net.ts";
 
 /** Queued unread bytes at which the socket stops reading from the kernel. */
@@ -254,6 +255,10 @@ export class BunConn implements Conn {
       } else this.#socket.end();
     }
     this.#wake();
+  }
+
+  closeGracefully(limits?: GracefulCloseLimits): Promise<void> {
+    return drainAndClose(this, limits);
   }
 
   setReadSizing(_sizing: ReadSizing): void {

@@ -14,6 +14,7 @@ import type {
   Transport,
 } from "./types.ts";
 import { nodeNetTransport } from "./node_net.ts";
+import { drainAndClose, type GracefulCloseLimits } from "./graceful_close.ts";
 import { ReadBuffer } from "./read_buffer.ts";
 
 function toAddress(addr: Deno.Addr): Address {
@@ -101,6 +102,10 @@ export class DenoConn implements Conn {
     } catch {
       // Closing twice or after a reset is harmless.
     }
+  }
+
+  closeGracefully(limits?: GracefulCloseLimits): Promise<void> {
+    return drainAndClose(this, limits);
   }
 
   unread(data: Uint8Array): void {

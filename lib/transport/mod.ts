@@ -16,6 +16,7 @@ export type {
   TlsHandshake,
   Transport,
 } from "./types.ts";
+export { GRACEFUL_CLOSE_LIMITS, type GracefulCloseLimits } from "./graceful_close.ts";
 export { BULK_READ, DEFAULT_SIZING, IDLE_READ, ReadBuffer, relaySizing } from "./read_buffer.ts";
 export { addressIp, addressPort, formatAddress, formatHostPort } from "./address.ts";
 export { runtimeName, runtimeTransport, runtimeVersion } from "./runtime.ts";

@@ -8,6 +8,7 @@
 import * as net from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { Address, Conn, Listener, ListenOptions, ReadSizing, TlsHandshake, Transport } from "./types.ts";
+import { drainAndClose, type GracefulCloseLimits } from "./graceful_close.ts";
 
 function address(host: string | undefined, port: number | undefined, path?: string): Address {
   if (path !== undefined) return { transport: "unix", path };
@@ -171,6 +172,10 @@ export class NodeConn implements Conn {
       socket.end(() => socket.destroy());
     } else socket.destroy();
     this.#wake();
+  }
+
+  closeGracefully(limits?: GracefulCloseLimits): Promise<void> {
+    return drainAndClose(this, limits);
   }
 
   setReadSizing(_sizing: ReadSizing): void {

@@ -7,6 +7,7 @@
 
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
+import type { GracefulCloseLimits } from "./graceful_close.ts";
 
 /** A socket endpoint. */
 export type Address =
@@ -43,6 +44,13 @@ export interface Conn {
   closeWrite(): Promise<void>;
   /** Closes both directions; safe to call more than once. */
   close(): void;
+  /**
+   * Ends the connection politely after the last line was written: half-close, read and
+   * discard what the peer still sends until its EOF (bounded in time and bytes), then
+   * close, so a client's QUIT after a final reply draws no TCP reset
+   * (lib/transport/graceful_close.ts). Resolves once closed; never rejects.
+   */
+  closeGracefully(limits?: GracefulCloseLimits): Promise<void>;
   /** Disables Nagle (small replies leave at once). */
   setNoDelay(on: boolean): void;
   /** Sets the read buffer bounds (e.g. the protocol's client buffer once the protocol is known). */

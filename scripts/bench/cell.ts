@@ -13,6 +13,8 @@ import type { Target } from "./targets.ts";
 import type { Workload } from "./workloads.ts";
 
 const LOADGEN = new URL("./loadgen.ts", import.meta.url).pathname;
+/** The Python generator of the TLS-resumption workloads (same protocol as LOADGEN). */
+const TLS_LOADGEN = new URL("./tls_loadgen.py", import.meta.url).pathname;
 
 /** CPU seconds per process group inside the window. */
 export interface CpuSplit {
@@ -75,10 +77,9 @@ export async function runCell(
   let offset = 0;
   for (let g = 0; g < count; g++) {
     const clients = Math.floor(workload.clients / count) + (g < workload.clients % count ? 1 : 0);
+    const python = workload.generator === "python-tls";
     const args = [
-      "run",
-      "-A",
-      LOADGEN,
+      ...(python ? [TLS_LOADGEN] : ["run", "-A", LOADGEN]),
       "--op",
       workload.op,
       "--port",
@@ -93,7 +94,7 @@ export async function runCell(
     ];
     if (workload.service === "imaps") args.push("--ca", lab.caPath);
     offset += clients;
-    const proc = spawnProcess(Deno.execPath(), args, {
+    const proc = spawnProcess(python ? "python3" : Deno.execPath(), args, {
       pipeStdout: true,
       pipeStdin: true,
       logFile: `${lab.dir}/loadgen.log`,

@@ -115,6 +115,41 @@ export function ratioTable(r: ThroughputReport): string {
   return rows.map((cols) => `| ${cols.join(" | ")} |`).join("\n");
 }
 
+/**
+ * What a resumed IMAPS login costs against a full one, per target, from the same run:
+ * logins/s and the proxy's (or, for direct, Dovecot's) CPU per 1 000 logins, resumed ÷ full.
+ * Empty when the run had not both workloads.
+ */
+export function resumptionTable(r: ThroughputReport): string {
+  const full = r.workloads.find((w) => w.name === "imaps_login_full");
+  const resumed = r.workloads.find((w) => w.name === "imaps_login_resumed");
+  if (!full || !resumed) return "";
+  const cpuPer1000 = (workload: string, target: string) => {
+    const cells = cellsOf(r, workload, target);
+    const pick = (c: CellResult) => (target === "direct" ? c.cpu.backend : c.cpu.proxy);
+    return cells.length ? median(cells.map((c) => (c.ops > 0 ? pick(c) / (c.ops / 1000) : NaN))) : NaN;
+  };
+  const head = [
+    "target",
+    "logins/s full",
+    "logins/s resumed",
+    "resumed ÷ full",
+    "CPU s/1000 full",
+    "CPU s/1000 resumed",
+    "resumed ÷ full (CPU)",
+  ];
+  const rows = [head, head.map(() => "---")];
+  for (const t of r.targets) {
+    const a = medianValue(r, full.name, t);
+    const b = medianValue(r, resumed.name, t);
+    if (a === undefined || b === undefined) continue;
+    const ca = cpuPer1000(full.name, t);
+    const cb = cpuPer1000(resumed.name, t);
+    rows.push([t, fmt(a), fmt(b), fmt(b / a), fmt(ca), fmt(cb), fmt(cb / ca)]);
+  }
+  return rows.map((cols) => `| ${cols.join(" | ")} |`).join("\n");
+}
+
 function errorsOf(r: ThroughputReport, workload: string, target: string): number {
   return cellsOf(r, workload, target).reduce((s, c) => s + c.errors, 0);
 }

@@ -21,6 +21,11 @@ export interface Workload {
   unit: Unit;
   /** Extra generator arguments. */
   args: string[];
+  /**
+   * The generator: loadgen.ts (Deno, the default), or tls_loadgen.py (Python's OpenSSL client,
+   * which can offer each connection's TLS session again; Deno's clients cannot, see there).
+   */
+  generator?: "python-tls";
   /** Reference figures (direct, nginx, nginx-64k) from the issue, where given. */
   reference: { direct?: number; nginx?: number; "nginx-64k"?: number };
 }
@@ -46,6 +51,32 @@ export const WORKLOADS: readonly Workload[] = [
     unit: "logins/s",
     args: [],
     reference: { direct: 545, nginx: 426 },
+  },
+  {
+    // The same logins from the Python generator (which can resume, Deno's clients cannot):
+    // the full-handshake baseline of the resumed workload below.
+    name: "imaps_login_full",
+    title: "IMAPS logins, Python (OpenSSL) client, full handshakes, 50 clients",
+    service: "imaps",
+    op: "imap_login",
+    clients: 50,
+    unit: "logins/s",
+    args: [],
+    generator: "python-tls",
+    reference: {},
+  },
+  {
+    // Each client offers the session of its previous connection (tickets, nginx's default),
+    // as phones and desktop clients reconnecting all day do; not resuming is an error.
+    name: "imaps_login_resumed",
+    title: "IMAPS logins, Python (OpenSSL) client, resumed sessions, 50 clients",
+    service: "imaps",
+    op: "imap_login",
+    clients: 50,
+    unit: "logins/s",
+    args: ["--resume"],
+    generator: "python-tls",
+    reference: {},
   },
   {
     name: "pop3_login",
