@@ -2,7 +2,8 @@
  * The ManageSieve capability list (RFC 5804 §1.7), the greeting and the reply to
  * CAPABILITY before login: `"IMPLEMENTATION"`, `"SASL"` (the mechanisms of
  * `sieve_auth`, empty while `starttls only` forbids logging in), `"SIEVE"`
- * (`sieve_capabilities`), `"STARTTLS"` while it may be used, `"VERSION" "1.0"`.
+ * (`sieve_capabilities`), `"NOTIFY" "mailto"` with the enotify extension, `"STARTTLS"`
+ * while it may be used, `"VERSION" "1.0"`.
  * After login the client's CAPABILITY goes to the backend, which names its own.
  * @module
  */
@@ -42,6 +43,8 @@ export function sieveCapabilityLines(
     `"SASL" ${quoted(sasl)}`,
     `"SIEVE" ${quoted(config.sieve_capabilities.join(" "))}`,
   ];
+  // RFC 5804 §1.7: a server with the enotify extension names its notification methods.
+  if (config.sieve_capabilities.some((c) => c.toLowerCase() === "enotify")) lines.push('"NOTIFY" "mailto"');
   if (!secure && config.starttls !== "off") lines.push('"STARTTLS"');
   lines.push('"VERSION" "1.0"');
   return lines.map((l) => l + "\r\n").join("");
