@@ -121,7 +121,7 @@ export class SieveCommandParser {
         continue;
       }
       const p = this.#pos;
-      if (p >= end) return this.#tooLong(end) ?? null;
+      if (p >= end) return this.#tooLong(end, 2) ?? null;
       const c = bytes[p];
       if (c === CR || c === LF) {
         const lineEnd = c === LF ? p + 1 : p + 1 < end ? (bytes[p + 1] === LF ? p + 2 : -1) : 0;
@@ -139,22 +139,23 @@ export class SieveCommandParser {
         : c === LBRACE
         ? this.#literalHeader(bytes, p, end)
         : this.#atom(bytes, p, end);
-      if (scanned === null) return this.#tooLong(end) ?? null;
+      if (scanned === null) return this.#tooLong(end, 2) ?? null;
       if (typeof scanned === "string") return this.#error(scanned);
-      const tooLong = this.#tooLong(this.#pos);
+      const tooLong = this.#tooLong(this.#pos, 0);
       if (tooLong) return tooLong;
     }
   }
 
   /**
    * The command exceeds the limit once its bytes up to `upTo` (the end of what was
-   * scanned, or of the buffer when a token is incomplete) and any announced literal
-   * are counted (the CRLF ending the line is not); then the session ends.
+   * scanned, or of the buffer when a token is incomplete: then `slack` leaves room for
+   * a CRLF that may be among them) and any announced literal are counted (the CRLF
+   * ending the line is not); then the session ends.
    */
-  #tooLong(upTo: number): SieveParseEvent | undefined {
+  #tooLong(upTo: number, slack: number): SieveParseEvent | undefined {
     const state = this.#state;
     const used = upTo - this.#buf.start + (state.at === "literal" ? state.left : 0);
-    if (used <= this.#limit + (state.at === "literal" ? 0 : 2)) return undefined;
+    if (used <= this.#limit + slack) return undefined;
     this.discard();
     return { kind: "too-long" };
   }
