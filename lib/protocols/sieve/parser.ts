@@ -64,10 +64,17 @@ export class SieveCommandParser {
   #tokens: string[] = [];
   /** The next line is a SASL response, not a command. */
   #response = false;
+  /** Where the last scan error was found (absolute index). */
+  #errAt = 0;
 
   /** `limit`: the longest command accepted, literals included (`sieve_client_buffer`). */
   constructor(limit: number) {
     this.#limit = Math.max(1, limit);
+  }
+
+  /** Bytes held for the current, incomplete line (and any pipelined after it). */
+  get buffered(): number {
+    return this.#buf.length;
   }
 
   /** Appends client bytes. */
@@ -113,11 +120,13 @@ export class SieveCommandParser {
         return { kind: "invalid", reason: state.reason };
       }
       if (state.at === "literal") {
-        if (end - this.#pos < state.left) return null;
+        // One byte beyond the literal must be in, so what follows it is judged the same
+        // however the bytes were split.
+        if (end - this.#pos <= state.left) return null;
         this.#tokens.push(toBinary(bytes.subarray(this.#pos, this.#pos + state.left)));
         this.#pos += state.left;
         this.#state = { at: "token" };
-        if (!this.#separated(bytes, end)) return this.#error("no space after a literal");
+        if (!this.#separated(bytes)) return this.#error(this.#pos, "no space after a literal");
         continue;
       }
       const p = this.#pos;
@@ -126,11 +135,11 @@ export class SieveCommandParser {
       if (c === CR || c === LF) {
         const lineEnd = c === LF ? p + 1 : p + 1 < end ? (bytes[p + 1] === LF ? p + 2 : -1) : 0;
         if (lineEnd === 0) return null;
-        if (lineEnd < 0) return this.#error("CR without LF");
+        if (lineEnd < 0) return this.#error(p, "CR without LF");
         return this.#complete(lineEnd);
       }
       if (c === SP) {
-        if (this.#tokens.length === 0) return this.#error("line starts with a space");
+        if (this.#tokens.length === 0) return this.#error(p, "line starts with a space");
         this.#pos++;
         continue;
       }
@@ -140,7 +149,7 @@ export class SieveCommandParser {
         ? this.#literalHeader(bytes, p, end)
         : this.#atom(bytes, p, end);
       if (scanned === null) return this.#tooLong(end, 2) ?? null;
-      if (typeof scanned === "string") return this.#error(scanned);
+      if (typeof scanned === "string") return this.#error(this.#errAt, scanned);
       const tooLong = this.#tooLong(this.#pos, 0);
       if (tooLong) return tooLong;
     }
@@ -160,9 +169,8 @@ export class SieveCommandParser {
     return { kind: "too-long" };
   }
 
-  /** After a literal: a space, the line end, or (not yet known) the end of the buffer. */
-  #separated(bytes: Uint8Array, end: number): boolean {
-    if (this.#pos >= end) return true;
+  /** After a literal or quoted string (the byte after it is buffered): a space or the line end. */
+  #separated(bytes: Uint8Array): boolean {
     const c = bytes[this.#pos];
     return c === SP || c === CR || c === LF;
   }
@@ -174,23 +182,25 @@ export class SieveCommandParser {
     while (i < end) {
       const c = bytes[i];
       if (c === DQUOTE) {
+        // As for literals: the byte after the closing quote decides, so wait for it.
+        if (i + 1 >= end) return null;
         this.#tokens.push(out);
         this.#pos = i + 1;
-        if (!this.#separated(bytes, end)) return "no space after a quoted string";
+        if (!this.#separated(bytes)) return this.#fail(this.#pos, "no space after a quoted string");
         return true;
       }
-      if (c === CR || c === LF) return "line break in a quoted string";
+      if (c === CR || c === LF) return this.#fail(i, "line break in a quoted string");
       if (c === BACKSLASH) {
         if (i + 1 >= end) return null;
         const next = bytes[i + 1];
-        if (next !== DQUOTE && next !== BACKSLASH) return "bad escape in a quoted string";
+        if (next !== DQUOTE && next !== BACKSLASH) return this.#fail(i, "bad escape in a quoted string");
         out += String.fromCharCode(next);
         i += 2;
       } else {
         out += String.fromCharCode(c);
         i++;
       }
-      if (out.length > MAX_QUOTED) return "quoted string longer than 1024 octets";
+      if (out.length > MAX_QUOTED) return this.#fail(i, "quoted string longer than 1024 octets");
     }
     return i - p > MAX_QUOTED + 2 ? "quoted string longer than 1024 octets" : null;
   }
@@ -202,18 +212,18 @@ export class SieveCommandParser {
     while (i < end && bytes[i] >= 0x30 && bytes[i] <= 0x39) {
       digits += String.fromCharCode(bytes[i]);
       i++;
-      if (digits.length > MAX_DIGITS) return "literal length too long";
+      if (digits.length > MAX_DIGITS) return this.#fail(i, "literal length too long");
     }
     if (i >= end) return null;
-    if (digits === "") return "bad literal";
+    if (digits === "") return this.#fail(i, "bad literal");
     if (bytes[i] === 0x2b /* + */) i++;
     if (i >= end) return null;
-    if (bytes[i] !== 0x7d /* } */) return "bad literal";
+    if (bytes[i] !== 0x7d /* } */) return this.#fail(i, "bad literal");
     i++;
     if (i >= end) return null;
     if (bytes[i] === CR) i++;
     if (i >= end) return null;
-    if (bytes[i] !== LF) return "no line break after a literal length";
+    if (bytes[i] !== LF) return this.#fail(i, "no line break after a literal length");
     this.#pos = i + 1;
     this.#state = { at: "literal", left: Number(digits) };
     return true;
@@ -225,10 +235,12 @@ export class SieveCommandParser {
     while (i < end && i - p <= MAX_ATOM) {
       const c = bytes[i];
       if (c === SP || c === CR || c === LF) break;
-      if (c < 0x21 || c > 0x7e || c === DQUOTE || c === LBRACE || c === BACKSLASH) return "bad character";
+      if (c < 0x21 || c > 0x7e || c === DQUOTE || c === LBRACE || c === BACKSLASH) {
+        return this.#fail(i, "bad character");
+      }
       i++;
     }
-    if (i - p > MAX_ATOM) return "atom too long";
+    if (i - p > MAX_ATOM) return this.#fail(i, "atom too long");
     if (i >= end) return null;
     this.#tokens.push(toBinary(bytes.subarray(p, i)));
     this.#pos = i;
@@ -247,8 +259,21 @@ export class SieveCommandParser {
     return { kind: "command", verb: verb.toUpperCase(), args: tokens.slice(1) };
   }
 
-  /** A malformed line: skip to its end, then report it. */
-  #error(reason: string): SieveParseEvent | null {
+  /** Records where a scan found an error; returns its reason for {@link #error}. */
+  #fail(at: number, reason: string): string {
+    this.#errAt = at;
+    return reason;
+  }
+
+  /**
+   * A malformed line: skip to its end, then report it. An error found beyond the
+   * limit is the too-long command it would have been had its bytes come one by one.
+   */
+  #error(at: number, reason: string): SieveParseEvent | null {
+    if (at - this.#buf.start > this.#limit) {
+      this.discard();
+      return { kind: "too-long" };
+    }
     this.#state = { at: "skip", reason };
     return this.next();
   }
