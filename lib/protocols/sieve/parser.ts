@@ -51,8 +51,8 @@ type State =
   | { at: "token" }
   /** Inside a literal of `left` more octets. */
   | { at: "literal"; left: number }
-  /** After an error, skipping to the end of the line. */
-  | { at: "skip"; reason: string };
+  /** After an error, skipping to the end of the line; `seen` bytes of it are gone already. */
+  | { at: "skip"; reason: string; seen: number };
 
 /** An incremental parser of ManageSieve client lines. */
 export class SieveCommandParser {
@@ -111,8 +111,15 @@ export class SieveCommandParser {
       const state = this.#state;
       if (state.at === "skip") {
         const lf = bytes.subarray(this.#pos, end).indexOf(LF);
+        // A bad line is still a line: longer than the limit (its CR aside), it ends the session.
+        const seen = state.seen + (lf < 0 ? end - this.#pos : lf);
+        if (seen > this.#limit + 1) {
+          this.discard();
+          return { kind: "too-long" };
+        }
         if (lf < 0) {
           // Nothing of a bad line is kept: skipping needs no buffer.
+          state.seen = seen;
           this.#pos = buf.consume(end);
           return null;
         }
@@ -274,7 +281,7 @@ export class SieveCommandParser {
       this.discard();
       return { kind: "too-long" };
     }
-    this.#state = { at: "skip", reason };
+    this.#state = { at: "skip", reason, seen: this.#pos - this.#buf.start };
     return this.next();
   }
 

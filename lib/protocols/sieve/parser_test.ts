@@ -67,6 +67,12 @@ Deno.test("sieve parser: commands and literals beyond the limit end the session 
   }]);
   assert.deepEqual(parse(16, "A".repeat(40)), [{ kind: "too-long" }]);
   assert.deepEqual(parse(16, "NOOP\r\n", "A".repeat(19)), [cmd("NOOP"), { kind: "too-long" }]);
+  // A malformed line is skipped, but not without end: past the limit it is too long.
+  assert.deepEqual(parse(2048, "NOOP " + "x".repeat(1100), "x".repeat(2000)), [{ kind: "too-long" }]);
+  assert.deepEqual(parse(2048, "NOOP " + "x".repeat(1100) + "\r\nNOOP\r\n"), [
+    { kind: "invalid", reason: "atom too long" },
+    cmd("NOOP"),
+  ]);
   // Exactly at the limit (CRLF not counted) is fine.
   assert.deepEqual(parse(16, `NOOP "${"a".repeat(9)}"\r\n`), [cmd("NOOP", "a".repeat(9))]);
   assert.deepEqual(parse(16, `NOOP "${"a".repeat(10)}"\r\n`), [{ kind: "too-long" }]);
