@@ -24,4 +24,6 @@ export const SIEVE_LINES = {
   certMissing: 'BYE "No required SSL certificate."\r\n',
   goodbyeShutdown: 'BYE "Server shutting down."\r\n',
   goodbyeKick: 'BYE "Session closed by administrator."\r\n',
+  // Ready for the `[[upstream]]` record field (issue #15), which this branch does not have yet.
+  temporaryFailure: TEMPORARY_FAILURE,
 } as const;
