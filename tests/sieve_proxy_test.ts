@@ -315,6 +315,9 @@ password = "${aliceHash}"
         });
 
         await t.step("a client leaving inside a literal, then the proxy still serves", async () => {
+          const closedLines = () => proxy.logs().split("client closed connection").length;
+          const closedBefore = closedLines();
+          const authBefore = auth.requests.length;
           const c = await TlsTestClient.open(limitsPort);
           await reply(c);
           c.send('AUTHENTICATE "PLAIN" {200+}\r\nAGFsaWNl');
@@ -329,7 +332,16 @@ password = "${aliceHash}"
           } finally {
             d.close();
           }
+          assert.equal(
+            auth.requests.length,
+            authBefore + 1,
+            "the half literal never reached the auth service",
+          );
           await waitForLog(proxy.logs, /client closed connection/);
+          for (let i = 0; i < 50 && closedLines() === closedBefore; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          assert.ok(closedLines() > closedBefore, "the proxy logged the client that left");
         });
 
         await t.step("auth_http saw Auth-Protocol: sieve", () => {
