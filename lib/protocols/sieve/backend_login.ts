@@ -68,13 +68,21 @@ export class SieveBackendLogin implements BackendLogin {
 
   /** `AUTHENTICATE "PLAIN" <base64(NUL user NUL pass)>` (binary string). */
   #authenticate(): string {
-    const token = encodeBase64(`\0${this.#user}\0${this.#pass}`);
+    const token = this.#token();
     const response = token.length <= MAX_QUOTED ? `"${token}"` : `{${token.length}+}\r\n${token}`;
     return `AUTHENTICATE "PLAIN" ${response}\r\n`;
   }
 
   #invalid(reply: Uint8Array, what: string): BackendStep {
     this.#state = "done";
-    return this.#replies.invalid(reply, what);
+    const step = this.#replies.invalid(reply, what);
+    // The reader scrubs the password; a backend echoing our base64 token would leak it too.
+    if (step.kind === "fail") step.log = step.log.split(this.#token()).join("***");
+    return step;
+  }
+
+  /** base64(NUL user NUL pass), the PLAIN initial response. */
+  #token(): string {
+    return encodeBase64(`\0${this.#user}\0${this.#pass}`);
   }
 }

@@ -67,6 +67,12 @@ Deno.test("sieve backend: bad greeting, refused login, proxy_pass_error_message,
   assert.equal(refused?.kind, "fail");
   assert.equal(refused?.data, INTERNAL);
   assert.doesNotMatch((refused as { log: string }).log, /secret/);
+  const echo = login();
+  echo(DOVECOT);
+  const token = encodeBase64("\0alice\0secret");
+  const echoed = echo(`NO "bad token ${token}"\r\n`);
+  assert.equal(echoed?.kind, "fail");
+  assert.doesNotMatch((echoed as { log: string }).log, new RegExp(token.replace(/[+/=]/g, ".")));
   const pass = login({ proxy_pass_error_message: true });
   pass(DOVECOT);
   assert.equal(pass('NO "Authentication failed."\r\n')?.data, 'NO "Authentication failed."\r\n');
