@@ -7,4 +7,4 @@
 import type { MailProtocol } from "./types.ts";
 
 /** Protocols with a front end and backend login in this build. */
-export const SUPPORTED_PROTOCOLS: readonly MailProtocol[] = ["imap", "pop3", "smtp"];
+export const SUPPORTED_PROTOCOLS: readonly MailProtocol[] = ["imap", "pop3", "smtp", "sieve"];

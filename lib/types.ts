@@ -7,7 +7,7 @@
  */
 
 /** Mail protocols mailproxy speaks. */
-export type MailProtocol = "imap" | "pop3" | "smtp";
+export type MailProtocol = "imap" | "pop3" | "smtp" | "sieve";
 
 /** The Auth-Method values of the nginx auth_http protocol. */
 export type AuthMethod = "plain" | "apop" | "cram-md5" | "external" | "none";

@@ -176,7 +176,7 @@ Deno.test("fleet: /status sums the counts and lists every worker, down ones too"
   const { status, body } = await call("/status");
   assert.equal(status, 200);
   assert.equal(body.sessions.active, 3);
-  assert.deepEqual(body.sessions.by_protocol, { imap: 2, pop3: 1, smtp: 0 });
+  assert.deepEqual(body.sessions.by_protocol, { imap: 2, pop3: 1, smtp: 0, sieve: 0 });
   assert.deepEqual(body.logins, { ok: 3, failed: 1, error: 0 });
   assert.equal(body.login_rates.ok.m1, 3);
   assert.equal(body.listeners[0].sessions, 3);

@@ -29,7 +29,7 @@ const session: Json = {
       type: "integer",
       description: "Worker process holding the session: 0 = the supervisor (or the only process).",
     },
-    protocol: { type: "string", enum: ["imap", "pop3", "smtp"] },
+    protocol: { type: "string", enum: ["imap", "pop3", "smtp", "sieve"] },
     server: { type: "integer", description: "0-based index of the [[server]] table." },
     listen: { type: "string", description: "The listen entry the client connected to." },
     client: { type: "string", description: "Client address and port." },
@@ -96,7 +96,7 @@ const errorResponse = (description: string) => json(description, { $ref: "#/comp
 const filterParams = [
   ["user", "Login name (exact)."],
   ["backend", "Backend address `host:port` (exact)."],
-  ["protocol", "imap, pop3 or smtp."],
+  ["protocol", "imap, pop3, smtp or sieve."],
   ["client", "Client address `ip:port` (exact)."],
 ].map(([name, description]) => ({
   name,

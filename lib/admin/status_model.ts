@@ -85,7 +85,7 @@ export interface StatusJson extends Omit<StatusModel, "sessions" | "logins"> {
 /** `GET /status` from the model. */
 export function statusJson(model: StatusModel): StatusJson {
   const { sessions, logins, ...rest } = model;
-  const byProtocol: Record<string, number> = { imap: 0, pop3: 0, smtp: 0 };
+  const byProtocol: Record<string, number> = { imap: 0, pop3: 0, smtp: 0, sieve: 0 };
   for (const s of sessions) byProtocol[s.protocol] = (byProtocol[s.protocol] ?? 0) + 1;
   return {
     ...rest,

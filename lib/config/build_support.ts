@@ -13,6 +13,7 @@ const CHALLENGE_RESPONSE = {
   imap: ["imap_auth", ["cram-md5"]],
   pop3: ["pop3_auth", ["apop", "cram-md5"]],
   smtp: ["smtp_auth", ["cram-md5"]],
+  sieve: ["sieve_auth", ["cram-md5"]],
 } as const;
 
 /** One line per setting this build cannot serve, in the loader's `file:line: …` form. */

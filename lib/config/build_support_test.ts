@@ -64,6 +64,10 @@ listen = "127.0.0.1:1144"
 protocol = "imap"
 imap_auth = ["plain", "login", "external"]
 
+[[server]]
+listen = "127.0.0.1:4190"
+sieve_auth = ["plain", "cram-md5"]
+
 ${USERS}`,
     "proxy.toml",
   );
@@ -75,6 +79,8 @@ ${USERS}`,
     'proxy.toml:4: [[server]] #1: pop3_auth includes "cram-md5", which cannot work with auth = "static": ' +
     'stored password hashes cannot verify CRAM-MD5 digests (use auth_http, or remove "cram-md5")',
     'proxy.toml:8: [[server]] #2: imap_auth includes "cram-md5", which cannot work with auth = "static": ' +
+    'stored password hashes cannot verify CRAM-MD5 digests (use auth_http, or remove "cram-md5")',
+    'proxy.toml:17: [[server]] #4: sieve_auth includes "cram-md5", which cannot work with auth = "static": ' +
     'stored password hashes cannot verify CRAM-MD5 digests (use auth_http, or remove "cram-md5")',
   ]);
 });

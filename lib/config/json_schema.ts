@@ -108,7 +108,11 @@ function kindSchema(spec: KeySpec): Json {
       return {
         anyOf: [
           one,
-          { type: "object", properties: { imap: one, pop3: one, smtp: one }, additionalProperties: false },
+          {
+            type: "object",
+            properties: { imap: one, pop3: one, smtp: one, sieve: one },
+            additionalProperties: false,
+          },
         ],
       };
     }

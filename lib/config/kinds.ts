@@ -460,7 +460,7 @@ const accessList: Parser = (value, env) => {
   return ok ? rules : undefined;
 };
 
-const PROTOCOLS: MailProtocol[] = ["imap", "pop3", "smtp"];
+const PROTOCOLS: MailProtocol[] = ["imap", "pop3", "smtp", "sieve"];
 
 const backend: Parser = (value, env) => {
   const one = (text: unknown, sub?: KeyPath): HostPort | undefined => {
@@ -475,7 +475,7 @@ const backend: Parser = (value, env) => {
   };
   if (typeof value === "string") {
     const hp = one(value);
-    return hp && { imap: hp, pop3: hp, smtp: hp };
+    return hp && { imap: hp, pop3: hp, smtp: hp, sieve: hp };
   }
   if (!isTable(value)) {
     env.invalid(`expected "ip:port" or a table { imap = "ip:port", ... }, got ${describe(value)}`);
@@ -485,9 +485,12 @@ const backend: Parser = (value, env) => {
   let ok = true;
   for (const [key, text] of Object.entries(value)) {
     if (!(PROTOCOLS as string[]).includes(key)) {
-      env.invalid(`unknown protocol "${key}" (expected imap, pop3, smtp)${didYouMean(key, PROTOCOLS)}`, [
-        key,
-      ]);
+      env.invalid(
+        `unknown protocol "${key}" (expected imap, pop3, smtp, sieve)${didYouMean(key, PROTOCOLS)}`,
+        [
+          key,
+        ],
+      );
       ok = false;
       continue;
     }

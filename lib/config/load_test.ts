@@ -91,7 +91,9 @@ auth_http_header = { X-C = "3" }
 
 Deno.test("protocol detection by the first known listen port", () => {
   const cases: [string, string][] = [["110", "pop3"], ["995 ssl", "pop3"], ["143", "imap"], ["993", "imap"]];
-  for (const [port, protocol] of [...cases, ["25", "smtp"], ["465", "smtp"], ["587", "smtp"]]) {
+  for (
+    const [port, protocol] of [...cases, ["25", "smtp"], ["465", "smtp"], ["587", "smtp"], ["4190", "sieve"]]
+  ) {
     const config = loadOk(
       `auth_http = "127.0.0.1"\nstarttls = false\n[[server]]\nlisten = "${port.split(" ")[0]}"\n`,
     );
@@ -102,7 +104,7 @@ Deno.test("protocol detection by the first known listen port", () => {
   const explicit = loadOk(`auth_http = "a:1"\n[[server]]\nlisten = "143"\nprotocol = "pop3"\n`);
   assert.equal(explicit.servers[0].protocol, "pop3", "explicit protocol wins");
   assert.deepEqual(loadErrors(`auth_http = "a:1"\n[[server]]\nlisten = "127.0.0.1:1143"\n`), [
-    'proxy.toml:2: unknown mail protocol for server in [[server]] #1 (set protocol = "imap", "pop3" or "smtp")',
+    'proxy.toml:2: unknown mail protocol for server in [[server]] #1 (set protocol = "imap", "pop3", "smtp" or "sieve")',
   ]);
 });
 
@@ -273,7 +275,7 @@ listen = "127.0.0.1:1144"
     'proxy.toml:4: "timeout" in [[server]] #1: invalid duration "x" (e.g. "60s", "500ms", "5m", "1h30m")',
     'proxy.toml:6: no "listen" is defined for server in [[server]] #2',
     'proxy.toml:6: no "auth_http" is defined for server (and no [static_auth] users) in [[server]] #2',
-    'proxy.toml:9: unknown mail protocol for server in [[server]] #3 (set protocol = "imap", "pop3" or "smtp")',
+    'proxy.toml:9: unknown mail protocol for server in [[server]] #3 (set protocol = "imap", "pop3", "smtp" or "sieve")',
     'proxy.toml:9: no "auth_http" is defined for server (and no [static_auth] users) in [[server]] #3',
   ]);
 });

@@ -55,7 +55,7 @@ export type ValueKind =
   | "sni"
   /** `worker_processes`: a positive integer or `"auto"`. */
   | "workers"
-  /** A backend: `"host:port"` for every protocol, or `{ imap = …, pop3 = …, smtp = … }`. */
+  /** A backend: `"host:port"` for every protocol, or `{ imap = …, pop3 = …, smtp = …, sieve = … }`. */
   | "backend"
   /** A `$scrypt$…` hash made by `mailproxy hash-password`. */
   | "password_hash"
@@ -238,10 +238,10 @@ const ROWS = [
     name: "protocol",
     kind: "enum",
     context: "server",
-    values: ["imap", "pop3", "smtp"],
-    defaultDoc: "detected from the listen port (110/995 pop3, 143/993 imap, 25/465/587 smtp)",
+    values: ["imap", "pop3", "smtp", "sieve"],
+    defaultDoc: "detected from the listen port (110/995 pop3, 143/993 imap, 25/465/587 smtp, 4190 sieve)",
     directive: "protocol imap | pop3 | smtp;",
-    doc: "Protocol spoken on this server's sockets.",
+    doc: "Protocol spoken on this server's sockets (sieve = ManageSieve, RFC 5804; a mailproxy extension).",
     example: 'protocol = "imap"',
   },
 
@@ -545,6 +545,64 @@ const ROWS = [
     directive: "smtp_greeting_delay TIME;",
     doc: "Wait before the 220 greeting; clients that talk first are rejected.",
     example: 'smtp_greeting_delay = "2s"',
+  },
+
+  {
+    name: "sieve_auth",
+    kind: "auth_methods",
+    context: "mail",
+    values: ["plain", "login", "cram-md5", "external"],
+    default: ["plain", "login"],
+    directive: null,
+    doc: 'ManageSieve SASL mechanisms advertised in "SASL" and accepted by AUTHENTICATE; case-insensitive.',
+    example: 'sieve_auth = ["plain", "login", "external"]',
+  },
+  {
+    name: "sieve_capabilities",
+    kind: "string_list",
+    context: "mail",
+    default: [
+      "fileinto",
+      "reject",
+      "envelope",
+      "encoded-character",
+      "vacation",
+      "subaddress",
+      "comparator-i;ascii-numeric",
+      "relational",
+      "regex",
+      "imap4flags",
+      "copy",
+      "include",
+      "variables",
+      "body",
+      "enotify",
+      "environment",
+      "mailbox",
+      "date",
+      "index",
+      "ihave",
+      "duplicate",
+      "mime",
+      "foreverypart",
+      "extracttext",
+    ],
+    directive: null,
+    doc: 'Sieve extensions in the pre-login "SIEVE" capability (after login, CAPABILITY is answered by the ' +
+      "backend itself); the default is Dovecot Pigeonhole's list.",
+    example: 'sieve_capabilities = ["fileinto", "vacation", "envelope"]',
+  },
+  {
+    name: "sieve_client_buffer",
+    kind: "size",
+    context: "mail",
+    default: "8k",
+    min: 1,
+    max: 64 * MIB,
+    directive: null,
+    doc:
+      "Longest ManageSieve command before login (literals included; a longer one ends the session). Relay reads grow up to the larger of this and 64k, as for proxy_buffer.",
+    example: 'sieve_client_buffer = "16k"',
   },
 
   // ---- TLS towards clients ---------------------------------------------------------

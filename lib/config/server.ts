@@ -24,6 +24,7 @@ const PORT_PROTOCOLS: Record<number, MailProtocol> = {
   25: "smtp",
   465: "smtp",
   587: "smtp",
+  4190: "sieve",
 };
 
 /** nginx takes the protocol from the first listen whose port it knows. */
@@ -78,7 +79,10 @@ export function buildServer(
   const protocol = own.values.get("protocol") as MailProtocol | undefined ?? detectProtocol(listen);
   server.protocol = protocol;
   if (!protocol && !own.present.has("protocol") && listen.length > 0) {
-    rep.error(header, `unknown mail protocol for server ${where} (set protocol = "imap", "pop3" or "smtp")`);
+    rep.error(
+      header,
+      `unknown mail protocol for server ${where} (set protocol = "imap", "pop3", "smtp" or "sieve")`,
+    );
   }
 
   server.auth = resolveAuth(pick("auth"), pick("auth_http") !== null || failed("auth_http"));

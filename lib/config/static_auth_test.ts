@@ -22,7 +22,7 @@ backend = "localhost:1143"
   assert.deepEqual(users.map((u) => u.name), ["alice", "bob"]);
   assert.deepEqual(users[0].backend, backend);
   const bob = { host: "127.0.0.1", port: 1143 };
-  assert.deepEqual(users[1].backend, { imap: bob, pop3: bob, smtp: bob });
+  assert.deepEqual(users[1].backend, { imap: bob, pop3: bob, smtp: bob, sieve: bob });
   assert.equal(config.servers[0].auth, "static");
   assert.equal(config.static_auth.failure_wait, 2000, "default failure_wait");
   assert.equal(
@@ -61,7 +61,7 @@ failure_wait = "1s"
 `);
   assert.deepEqual(errors, [
     'proxy.toml:6: "backend" in [static_auth]: no port in "127.0.0.1" (write "host:port")',
-    'proxy.toml:6: "backend" in [static_auth]: unknown protocol "lmtp" (expected imap, pop3, smtp) — did you mean ' +
+    'proxy.toml:6: "backend" in [static_auth]: unknown protocol "lmtp" (expected imap, pop3, smtp, sieve) — did you mean ' +
     '"smtp"?',
     'proxy.toml:10: "password" in [[static_auth.user]] #1: plaintext passwords are not accepted; run ' +
     '`mailproxy hash-password` and paste the "$scrypt$..." hash',

@@ -34,7 +34,7 @@ export interface ProtocolLines {
 export interface ProtocolRecord {
   readonly name: MailProtocol;
   readonly lines: ProtocolLines;
-  /** The client → backend buffer (imap/pop3/smtp_client_buffer). */
+  /** The client → backend buffer (imap/pop3/smtp/sieve_client_buffer). */
   clientBufferSize(server: ServerConfig): number;
   /** The client-side state machine of one session (reads only its protocol's settings). */
   createFrontend(server: ServerConfig, ctx: FrontendContext): Frontend;

@@ -39,7 +39,7 @@ export interface PreGreeting {
   delayMs: number;
 }
 
-/** A client-side protocol state machine (IMAP, POP3, SMTP). */
+/** A client-side protocol state machine (IMAP, POP3, SMTP, ManageSieve). */
 export interface Frontend {
   /**
    * Optional: what to do before the greeting. Absent means nothing: the greeting

@@ -1,5 +1,5 @@
 /**
- * Protocol-independent SASL pieces shared by the IMAP, POP3 and SMTP front ends.
+ * Protocol-independent SASL pieces shared by the IMAP, POP3, SMTP and ManageSieve front ends.
  * @module
  */
 

@@ -80,7 +80,7 @@ export class SessionRegistry {
 
   /** Number of live sessions per protocol. */
   countByProtocol(): Record<MailProtocol, number> {
-    const out: Record<MailProtocol, number> = { imap: 0, pop3: 0, smtp: 0 };
+    const out: Record<MailProtocol, number> = { imap: 0, pop3: 0, smtp: 0, sieve: 0 };
     for (const e of this.#sessions.values()) out[e.info.protocol]++;
     return out;
   }

@@ -1,6 +1,6 @@
 /**
  * Pieces the hostile-input, fault, access and soak tests share: a recording fake
- * IMAP backend with fault modes, process figures from /proc, metric lookup, and the
+ * IMAP backend with fault modes, a recording fake ManageSieve backend, process figures from /proc, metric lookup, and the
  * secret scan.
  * @module
  */
@@ -287,6 +287,60 @@ export async function startFakeLineBackend(protocol: "pop3" | "smtp"): Promise<F
     get open() {
       return sockets.size;
     },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A fake ManageSieve server on 127.0.0.1 that records every byte it receives. */
+export interface FakeSieveBackend {
+  port: number;
+  /** Bytes received per connection (latin1), in connection order. */
+  transcripts: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a fake ManageSieve backend: a capability greeting, `AUTHENTICATE "PLAIN"` with
+ * an initial response accepted for `users` (NO otherwise), then `OK` to every line
+ * (literals are not interpreted: enough for recording what the proxy forwards).
+ */
+export async function startFakeSieveBackend(users: Record<string, string>): Promise<FakeSieveBackend> {
+  const transcripts: string[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    const index = transcripts.push("") - 1;
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    socket.write(
+      '"IMPLEMENTATION" "fake"\r\n"SASL" "PLAIN"\r\n"SIEVE" "fileinto"\r\n"VERSION" "1.0"\r\nOK "fake ready"\r\n',
+    );
+    let buffer = "";
+    socket.on("data", (d: Buffer) => {
+      const text = d.toString("latin1");
+      transcripts[index] += text;
+      buffer += text;
+      for (let eol = buffer.indexOf("\r\n"); eol >= 0; eol = buffer.indexOf("\r\n")) {
+        const line = buffer.slice(0, eol);
+        buffer = buffer.slice(eol + 2);
+        const auth = /^AUTHENTICATE "PLAIN" "([A-Za-z0-9+/=]*)"$/i.exec(line);
+        if (auth) {
+          const [, user, pass] = Buffer.from(auth[1], "base64").toString("latin1").split("\0");
+          socket.write(users[user] === pass ? 'OK "Logged in."\r\n' : 'NO "Authentication failed."\r\n');
+        } else if (/^LOGOUT$/i.test(line)) socket.end('OK "Logout completed."\r\n');
+        else socket.write(`OK "fake: ${line.slice(0, 20).replace(/["\\]/g, "")}"\r\n`);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, resolve));
+  const address = server.address();
+  return {
+    port: typeof address === "object" && address ? address.port : 0,
+    transcripts,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

@@ -32,7 +32,7 @@ export interface AuthBackend {
 /** Options of {@linkcode startAuthService}. */
 export interface AuthServiceOptions {
   /** Backends per Auth-Protocol. A login for a protocol without backend fails. */
-  backends: { imap?: AuthBackend; pop3?: AuthBackend; smtp?: AuthBackend };
+  backends: { imap?: AuthBackend; pop3?: AuthBackend; smtp?: AuthBackend; sieve?: AuthBackend };
   /** Known users and plaintext passwords. Default `{ alice: "alicepass", bob: "bobpass" }`. */
   users?: Record<string, string>;
   /** Port to listen on. Default 0 (a free port). */

@@ -1,0 +1,29 @@
+/**
+ * Every fixed line mailproxy itself says to a ManageSieve client (the lines of the
+ * dialogue live beside the parser in frontend.ts). `BYE` may end the connection at
+ * any time (RFC 5804 §1.3); `TRYLATER` tells the client that trying again later may
+ * work.
+ * @module
+ */
+
+/** Internal error (auth service or backend failed); the connection closes after it. */
+export const INTERNAL_ERROR = 'BYE (TRYLATER) "Internal server error."\r\n';
+
+/**
+ * No backend could take the login right now (for the lead's `[[upstream]]` wiring:
+ * the temporary failure of the protocol record).
+ */
+export const TEMPORARY_FAILURE = 'NO (TRYLATER) "Service temporarily unavailable, try again later."\r\n';
+
+/** The fixed lines of the ManageSieve record (see ../record.ts). */
+export const SIEVE_LINES = {
+  internalError: INTERNAL_ERROR,
+  accessDenied: 'BYE "Access denied."\r\n',
+  busy: 'BYE (TRYLATER) "Too many connections, try again later."\r\n',
+  certError: 'BYE "SSL certificate error."\r\n',
+  certMissing: 'BYE "No required SSL certificate."\r\n',
+  goodbyeShutdown: 'BYE "Server shutting down."\r\n',
+  goodbyeKick: 'BYE "Session closed by administrator."\r\n',
+  // Ready for the `[[upstream]]` record field (issue #15), which this branch does not have yet.
+  temporaryFailure: TEMPORARY_FAILURE,
+} as const;
