@@ -126,6 +126,49 @@ export interface ServerConfig {
   // access
   /** allow/deny rules in evaluation order (first match decides; none matching allows). */
   access: AccessRule[];
+
+  /** mailproxy only: the `[[upstream]]` logins go to when the auth reply names no backend. */
+  upstream: string | null;
+}
+
+/** A static backend: an address, or an `[[upstream]]` written as `"upstream:NAME"`. */
+export type BackendRef = { host: string; port: number } | { upstream: string };
+
+/** `health_check` of an `[[upstream]]`: times in ms; interval 0 = no active checks. */
+export interface HealthCheckConfig {
+  interval: number;
+  timeout: number;
+  /** Failed checks (or failed login connects) in a row that mark a server down. */
+  fails: number;
+  /** Good checks in a row that mark it up again. */
+  passes: number;
+}
+
+/** One server of an `[[upstream]]`. */
+export interface UpstreamServerConfig {
+  /** `host:port` as formatted by formatHostPort (IPv6 in brackets): the server's identity. */
+  address: string;
+  host: string;
+  port: number;
+  weight: number;
+  backup: boolean;
+  /** The configured state; the admin API may override it at runtime. */
+  state: "up" | "drain" | "down";
+}
+
+/** An `[[upstream]]`: a pool of backends with affinity, health checks and failover. */
+export interface UpstreamConfig {
+  name: string;
+  protocol: MailProtocol;
+  hash: "user" | "domain" | "none";
+  /** ms a user keeps its server after its last session ended. */
+  sticky: number;
+  max_reconnects: number;
+  health_check: HealthCheckConfig;
+  /** Overrides of the server's backend_tls / proxy_protocol; null = the server's. */
+  backend_tls: "off" | "on" | "starttls" | null;
+  proxy_protocol: "off" | "v1" | "v2" | null;
+  servers: UpstreamServerConfig[];
 }
 
 /** A built-in user of the `static` auth provider. */
@@ -133,13 +176,13 @@ export interface StaticUser {
   name: string;
   /** PHC-style hash made by `mailproxy hash-password` (`$scrypt$…`). */
   password: string;
-  /** Backend per protocol (`host:port`), falling back to `[static_auth].backend`. */
-  backend: Partial<Record<MailProtocol, { host: string; port: number }>>;
+  /** Backend per protocol (`host:port` or an upstream), falling back to `[static_auth].backend`. */
+  backend: Partial<Record<MailProtocol, BackendRef>>;
 }
 
 /** The `[static_auth]` table. */
 export interface StaticAuthConfig {
-  backend: Partial<Record<MailProtocol, { host: string; port: number }>>;
+  backend: Partial<Record<MailProtocol, BackendRef>>;
   users: StaticUser[];
   /**
    * Delay (ms) before a failed login is answered, slowing password guessing; the
@@ -177,6 +220,8 @@ export interface Config {
   admin: AdminConfig;
   log: LogConfig;
   static_auth: StaticAuthConfig;
+  /** `[[upstream]]` pools, in file order. */
+  upstreams: UpstreamConfig[];
   /** Non-fatal findings (deprecated or no-op keys), shown by --check and logged at start. */
   warnings: string[];
 }

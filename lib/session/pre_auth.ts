@@ -141,6 +141,7 @@ export async function authenticate(
     proxyProtocol: facts.proxy,
     tls: facts.tls?.info,
   };
+  if (server.upstream !== null) request.defaultUpstream = server.upstream;
   const started = performance.now();
   let result = await deps.auth.authenticate(request, entry.abort.signal);
   deps.metrics.authDuration.observe({ provider: deps.auth.name }, (performance.now() - started) / 1000);
@@ -158,7 +159,9 @@ export async function authenticate(
       log.info('login "{user}" accepted by {provider}, backend {backend}', {
         user,
         provider: deps.auth.name,
-        backend: formatHostPort(result.server, result.port),
+        backend: result.upstream !== undefined
+          ? `upstream ${result.upstream}`
+          : formatHostPort(result.server, result.port),
       });
       break;
     case "fail":

@@ -95,6 +95,7 @@ export function testServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
 
     set_real_ip_from: [],
     access: [],
+    upstream: null,
     ...overrides,
   };
 }
