@@ -1,0 +1,55 @@
+/**
+ * What the session driver asks of routing, and nothing more: the backends to try for
+ * one login, in order, and what happened with each. The driver loops
+ * `next()` → connect → preamble → login, calls `report()` after each try, retries only
+ * on `"transport"`, and calls `ended()` once when a session that logged in ends.
+ * @module
+ */
+
+/** One backend to try. */
+export interface BackendCandidate {
+  host: string;
+  port: number;
+  /** `host:port` (IPv6 in brackets), as logs, metrics and the admin API name it. */
+  address: string;
+  /** The upstream it belongs to; null for a fixed backend (Auth-Server, static "ip:port"). */
+  upstream: string | null;
+  /** The upstream's backend_tls / proxy_protocol when it overrides the server's. */
+  backendTls?: "off" | "on" | "starttls";
+  proxyProtocol?: "off" | "v1" | "v2";
+}
+
+/**
+ * How a try ended: `ok` = logged in; `transport` = connect refused or timed out, no
+ * greeting, or the backend closed before its login reply (retryable); `rejected` =
+ * the backend answered the login with a refusal (never retried: no password spraying);
+ * `internal` = anything else that ends the session (not retried).
+ */
+export type AttemptResult = "ok" | "transport" | "rejected" | "internal";
+
+/** The backends of one login. */
+export interface BackendTargets {
+  /** The next backend to try, or null when there is none left. */
+  next(): Promise<BackendCandidate | null>;
+  /** The outcome of trying `candidate`. */
+  report(candidate: BackendCandidate, result: AttemptResult): Promise<void>;
+  /** The session that logged in through these targets ended. */
+  ended(): void;
+  /** Why there was no candidate at all (unknown upstream), for the log; else null. */
+  readonly problem: string | null;
+}
+
+/** The one backend the auth reply named: no failover, no bookkeeping (nginx's behaviour). */
+export function fixedTarget(candidate: BackendCandidate): BackendTargets {
+  let given = false;
+  return {
+    problem: null,
+    next: () => {
+      if (given) return Promise.resolve(null);
+      given = true;
+      return Promise.resolve(candidate);
+    },
+    report: () => Promise.resolve(),
+    ended: () => {},
+  };
+}
