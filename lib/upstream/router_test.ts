@@ -153,7 +153,7 @@ Deno.test("router: pin moves one user and kicks its sessions elsewhere; delete f
 });
 
 Deno.test("router: active checks bring a server back after `passes`; passive-only after the retry time", async () => {
-  const { router, tick } = setup();
+  const { router } = setup();
   const s = "127.0.0.1:1002";
   await router.recordCheck("imap_main", s, false);
   assert.equal((await router.status())[0].servers[1].healthy, true, "one failure is not enough");
