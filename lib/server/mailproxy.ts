@@ -22,6 +22,7 @@ import { listenNeedsTls, prepareServerSecurity, type ServerSecurity } from "../t
 import { formatAddress } from "../transport/address.ts";
 import { runtimeVersion } from "../transport/mod.ts";
 import type { Listener, Transport } from "../transport/types.ts";
+import { HealthChecker, MemoryRouteStore, type RouteStore, UpstreamRouter } from "../upstream/mod.ts";
 import { VERSION } from "../version.ts";
 import { listensOf, planListeners } from "./listener_plan.ts";
 import { serverChanges } from "./server_changes.ts";
@@ -52,6 +53,8 @@ export interface MailproxyOptions {
   privateAdmin?: string;
   /** Serve the admin API on `[admin] listen` (default true; false in worker copies). */
   publicAdmin?: boolean;
+  /** Where upstream routes, pins and server states live; default: this process's memory. */
+  routeStore?: RouteStore;
 }
 
 /** One mailproxy process. */
@@ -68,6 +71,10 @@ export class Mailproxy {
     runtime: runtimeVersion(),
     startedAt: this.startedAt,
   });
+  /** Routing over the `[[upstream]]` pools: one per process, its state in the route store. */
+  readonly upstreams: UpstreamRouter;
+  /** The active health checks of the current config's upstreams (replaced on reload). */
+  #health: HealthChecker | null = null;
   readonly #transport: Transport;
   readonly #options: MailproxyOptions;
   #config: Config;
@@ -89,6 +96,27 @@ export class Mailproxy {
     this.#config = config;
     this.#transport = transport;
     this.#options = options;
+    this.upstreams = new UpstreamRouter(config.upstreams, {
+      store: options.routeStore ?? new MemoryRouteStore(),
+      metrics: this.metrics,
+      kick: (id, reason) => this.registry.kill(id, reason),
+    });
+  }
+
+  /** (Re)starts the active health checks for the current config's upstreams. */
+  #startHealthChecks(): void {
+    this.#health?.stop();
+    const config = this.#config;
+    // A pool's servers are checked with the settings of the first [[server]] that uses it.
+    const defaults = (name: string) => {
+      const user = config.servers.find((s) => s.upstream === name) ?? config.servers[0];
+      return {
+        proxyProtocol: user?.proxy_protocol ?? "off",
+        backendTls: user?.backend_tls ?? "off",
+      } as const;
+    };
+    this.#health = new HealthChecker(this.upstreams, this.#transport, (u) => defaults(u.name));
+    this.#health.start(config.upstreams);
   }
 
   /** The config new sessions get. */
@@ -120,6 +148,7 @@ export class Mailproxy {
         this.#acceptLoop(bound);
       }
       for (const server of this.#config.servers) this.metrics.initServer(server.index, server.protocol);
+      this.#startHealthChecks();
       const admin = this.#config.admin;
       if (admin.listen && this.#options.publicAdmin !== false) {
         const app = this.#adminApp(() => this.#config.admin.token, this.#options.workers);
@@ -157,6 +186,7 @@ export class Mailproxy {
       reload: () => this.reload(),
       authCache: this.#options.authCache ?? verifyCache,
       workers,
+      upstreams: this.upstreams,
       status: {
         version: VERSION,
         runtime: runtimeVersion(),
@@ -235,6 +265,7 @@ export class Mailproxy {
         limits: this.limits,
         tls: bound.security.tls,
         realIp: bound.security.realIp,
+        upstreams: this.upstreams,
       };
       const session = runSession(conn, bound.server, bound.spec, deps);
       this.#sessions.add(session);
@@ -325,6 +356,8 @@ export class Mailproxy {
     for (const server of next.servers) this.metrics.initServer(server.index, server.protocol);
 
     this.#config = next;
+    this.upstreams.update(next.upstreams);
+    this.#startHealthChecks();
     this.#options.onReload?.(next);
     this.#lastReload = { at: Date.now(), ok: true, errors: [] };
     this.metrics.configReloads.inc({ result: "ok" });
@@ -354,6 +387,8 @@ export class Mailproxy {
   async stop(drainMs: number = this.#config.shutdown_timeout): Promise<void> {
     this.#stopping = true;
     await this.#reloading;
+    this.#health?.stop();
+    this.#health = null;
     for (const l of this.#listeners.values()) l.listener.close();
     this.#listeners.clear();
     if (this.#sessions.size > 0 && drainMs > 0) {

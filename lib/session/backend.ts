@@ -14,6 +14,7 @@ import { addressIp, addressPort, formatHostPort } from "../transport/address.ts"
 import type { Conn } from "../transport/types.ts";
 import { relaySizing } from "../transport/read_buffer.ts";
 import { binaryForDisplay } from "../util/bytes.ts";
+import { type BackendCandidate, type BackendTargets, fixedTarget } from "../upstream/mod.ts";
 import { sayGoodbye } from "./goodbye.ts";
 import type { SessionEntry } from "./registry.ts";
 import {
@@ -33,8 +34,19 @@ export interface Relaying {
 }
 
 /**
+ * A try failed for a reason another server of the upstream may not have (connect refused
+ * or timed out, no greeting, closed before the login reply): the next candidate may go.
+ */
+class TransportFailure extends Error {}
+
+/**
  * Backend connect and login, then starts the relay and returns (without waiting for it,
  * so that this frame and the login state it holds are freed during the relay).
+ *
+ * The backends come from {@link BackendTargets}: the one the auth reply named (nginx), or
+ * an upstream's candidates in hash order (lib/upstream). Only transport failures move on
+ * to the next candidate, without the client noticing; a backend's refusal of the login is
+ * final. When no candidate is left the client gets the protocol's temporary failure.
  */
 export async function proxy(
   client: Conn,
@@ -43,14 +55,108 @@ export async function proxy(
   entry: SessionEntry,
   deps: SessionDeps,
   log: Logger,
-  { ok, credentials }: LoggedIn,
+  loggedIn: LoggedIn,
   facts: ClientFacts,
 ): Promise<Relaying> {
-  const backendName = formatHostPort(ok.server, ok.port);
-  const backendTls: BackendTlsMode = ok.backendTls ?? server.backend_tls;
-  entry.info.backend = backendName;
+  const { ok, credentials } = loggedIn;
   entry.info.state = "backend-login";
   if (ok.user !== undefined) entry.info.user = binaryForDisplay(ok.user);
+  const targets = backendTargets(ok, server, credentials.user, entry.info.id, deps, log);
+  while (true) {
+    const candidate = await targets.next();
+    if (candidate === null) {
+      if (entry.abort.signal.aborted) {
+        throw new SessionEnd(`session ended: ${entry.abort.signal.reason}`, "aborted");
+      }
+      if (targets.problem !== null) log.error("backend login impossible: {why}", { why: targets.problem });
+      // An unusable auth reply is an internal error (as a bad Auth-Server); a pool whose
+      // servers all failed is temporary: the client should come back later.
+      await client.write(targets.problem !== null ? frontend.internalError() : frontend.unavailable())
+        .catch(() => {});
+      throw new SessionEnd(
+        `session ended before relay (${targets.problem ?? "no upstream server available"})`,
+        "backend-unavailable",
+      );
+    }
+    const verdict = { rejected: false };
+    try {
+      const relaying = await attempt(
+        client,
+        frontend,
+        server,
+        entry,
+        deps,
+        log,
+        loggedIn,
+        facts,
+        candidate,
+        verdict,
+      );
+      await targets.report(candidate, "ok");
+      return { relayed: relaying.relayed.finally(() => targets.ended()) };
+    } catch (err) {
+      if (err instanceof TransportFailure) {
+        await targets.report(candidate, "transport");
+        continue;
+      }
+      await targets.report(candidate, verdict.rejected ? "rejected" : "internal");
+      throw err;
+    }
+  }
+}
+
+/** Where the login may go: the named backend, or the candidates of an upstream. */
+function backendTargets(
+  ok: AuthOk,
+  server: ServerConfig,
+  login: string,
+  sessionId: string,
+  deps: SessionDeps,
+  log: Logger,
+): BackendTargets {
+  if (ok.upstream === undefined) {
+    return fixedTarget({
+      host: ok.server,
+      port: ok.port,
+      address: formatHostPort(ok.server, ok.port),
+      upstream: null,
+    });
+  }
+  if (!deps.upstreams) {
+    return {
+      problem: `upstream "${binaryForDisplay(ok.upstream)}" named but no [[upstream]] is configured`,
+      next: () => Promise.resolve(null),
+      report: () => Promise.resolve(),
+      ended: () => {},
+    };
+  }
+  return deps.upstreams.targets(ok, server.protocol, login, sessionId, log);
+}
+
+/** One try: connect, preamble and login to `candidate`, then the relay starts. */
+async function attempt(
+  client: Conn,
+  frontend: Frontend,
+  server: ServerConfig,
+  entry: SessionEntry,
+  deps: SessionDeps,
+  log: Logger,
+  { ok: named, credentials }: LoggedIn,
+  facts: ClientFacts,
+  candidate: BackendCandidate,
+  verdict: { rejected: boolean },
+): Promise<Relaying> {
+  const pooled = candidate.upstream !== null;
+  // An upstream's server replaces the reply's (empty) address; everything else stays.
+  const ok: AuthOk = pooled ? { ...named, server: candidate.host, port: candidate.port } : named;
+  const backendName = candidate.address;
+  // Per login (Auth-Backend-TLS) beats per upstream beats per server.
+  const backendTls: BackendTlsMode = ok.backendTls ?? candidate.backendTls ?? server.backend_tls;
+  const preambleServer =
+    candidate.proxyProtocol !== undefined && candidate.proxyProtocol !== server.proxy_protocol
+      ? { ...server, proxy_protocol: candidate.proxyProtocol }
+      : server;
+  entry.info.backend = backendName;
   const started = performance.now();
   let backend: Conn | null = null;
   let timedOut = false;
@@ -62,22 +168,32 @@ export async function proxy(
   // The backend login runs under the same `timeout` as the pre-auth phase (spec §5.1).
   // Only the backend side is ended here: the pending connect or read then fails and
   // the client still gets the internal-error line, as nginx sends it.
-  const timer = setTimeout(() => {
-    timedOut = true;
-    backend?.close();
-    onTimeout?.();
-  }, server.timeout);
+  let timer = setTimeout(
+    () => {
+      timedOut = true;
+      backend?.close();
+      onTimeout?.();
+    },
+    candidate.connectTimeout !== undefined
+      ? Math.min(candidate.connectTimeout, server.timeout)
+      : server.timeout,
+  );
   const onAbort = () => {
     backend?.close();
     entry.farewell = sayGoodbye(client, server.protocol, entry.abort.signal.reason);
   };
   entry.abort.signal.addEventListener("abort", onAbort);
-  const fail = async (stage: string, why: string, toClient: Uint8Array) => {
+  const fail = async (stage: string, why: string, toClient: Uint8Array, transport = true) => {
     // Ended by a kick or shutdown: the goodbye was sent; this is no backend failure.
     if (entry.abort.signal.aborted) {
       throw new SessionEnd(`session ended: ${entry.abort.signal.reason}`, "aborted");
     }
     deps.metrics.backendFailures.inc({ backend: backendName, stage });
+    if (pooled && transport) {
+      // Another server of the upstream may do: the client hears nothing of this one.
+      log.warn("backend {backend} {stage} failed: {why}", { backend: backendName, stage, why });
+      throw new TransportFailure(why);
+    }
     log.error("backend {backend} {stage} failed: {why}", { backend: backendName, stage, why });
     try {
       await client.write(toClient);
@@ -110,7 +226,7 @@ export async function proxy(
     const greeting = await backendPreamble(
       client,
       upstream,
-      server,
+      preambleServer,
       ok,
       backendTls,
       entry,
@@ -119,6 +235,19 @@ export async function proxy(
       frontend.internalError(),
       fail,
     );
+    // The pool's short connect timeout covers connect and greeting; once the backend
+    // has spoken, the login itself gets the rest of `timeout`, as a fixed backend's does.
+    let greeted = !pooled || candidate.connectTimeout === undefined;
+    const spoke = () => {
+      if (greeted) return;
+      greeted = true;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = true;
+        backend?.close();
+      }, Math.max(0, server.timeout - (performance.now() - started)));
+    };
+    if (greeting !== null) spoke();
     const login = frontend.backendLogin(ok, credentials);
     let replay: Uint8Array | null = greeting;
     let done: Uint8Array | null = null;
@@ -127,6 +256,7 @@ export async function proxy(
       try {
         data = replay ?? await upstream.read();
         replay = null;
+        if (data !== null) spoke();
       } catch (err) {
         data = null;
         if (!timedOut) await fail("login", `read error: ${errorText(err)}`, login.internalError());
@@ -144,7 +274,9 @@ export async function proxy(
           await upstream.write(step.data);
           step = login.receive(EMPTY);
         } else if (step.kind === "fail") {
-          await fail("login", step.log, step.toClient);
+          // The backend answered the login: a refusal is final, never another server's to try.
+          verdict.rejected = true;
+          await fail("login", step.log, step.toClient, false);
         } else {
           done = step.toClient;
           break;
@@ -163,7 +295,12 @@ export async function proxy(
     handedOff = true;
     return { relayed: startRelay(client, upstream, server, entry, deps, log) };
   } catch (err) {
-    if (err instanceof SessionEnd) throw err;
+    if (err instanceof SessionEnd || err instanceof TransportFailure) throw err;
+    if (!answered && pooled && !entry.abort.signal.aborted) {
+      // A write to a backend that went away before the login reply: try the next one.
+      log.warn("backend {backend} failed during login: {why}", { backend: backendName, why: errorText(err) });
+      throw new TransportFailure(errorText(err));
+    }
     if (!answered) {
       // Failed before the login reply (e.g. a write to a timed-out backend): nginx's internal error.
       await client.write(frontend.internalError()).catch(() => {});

@@ -12,6 +12,7 @@ import type { RealIpTrust } from "../proxy_protocol/mod.ts";
 import type { ClientTls, ServerTls } from "../tls/mod.ts";
 import type { Transport } from "../transport/types.ts";
 import type { SessionRegistry } from "./registry.ts";
+import type { UpstreamRouter } from "../upstream/mod.ts";
 
 /** What a session needs from the process around it. */
 export interface SessionDeps {
@@ -25,6 +26,8 @@ export interface SessionDeps {
   tls?: ServerTls;
   /** Who may send PROXY headers (`set_real_ip_from`); needed for `listen … proxy_protocol`. */
   realIp?: RealIpTrust;
+  /** The `[[upstream]]` router (lib/upstream); needed when a login names an upstream. */
+  upstreams?: UpstreamRouter;
 }
 
 /** What the session learned about the client beyond its socket: TLS and the PROXY header. */

@@ -136,7 +136,13 @@ export class UpstreamRouter {
     let attached: string | null = null;
     const candidate = (view: ServerView): BackendCandidate => {
       const s = upstream.servers.find((x) => x.address === view.address)!;
-      const c: BackendCandidate = { host: s.host, port: s.port, address: s.address, upstream: upstream.name };
+      const c: BackendCandidate = {
+        host: s.host,
+        port: s.port,
+        address: s.address,
+        upstream: upstream.name,
+        connectTimeout: upstream.health_check.timeout,
+      };
       if (upstream.backend_tls !== null) c.backendTls = upstream.backend_tls;
       if (upstream.proxy_protocol !== null) c.proxyProtocol = upstream.proxy_protocol;
       return c;

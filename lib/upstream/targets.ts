@@ -17,6 +17,11 @@ export interface BackendCandidate {
   /** The upstream's backend_tls / proxy_protocol when it overrides the server's. */
   backendTls?: "off" | "on" | "starttls";
   proxyProtocol?: "off" | "v1" | "v2";
+  /**
+   * ms for connect and greeting (the pool's health_check timeout), so a dead server costs
+   * a short wait before the next one; the login itself keeps the server's `timeout`.
+   */
+  connectTimeout?: number;
 }
 
 /**

@@ -28,6 +28,8 @@ const GREETING = "* OK IMAP4 ready\r\n";
 const OK_COMPLETED = "OK completed\r\n";
 const BAD_INVALID = "BAD invalid command\r\n";
 const INTERNAL_ERROR = "* BAD internal server error\r\n";
+/** No server of an upstream could take the login (RFC 5530 UNAVAILABLE: try again later). */
+const UNAVAILABLE = "NO [UNAVAILABLE] Backend server unavailable, try again later\r\n";
 const LITERAL_NEXT = "+ OK\r\n";
 const BYE = "* BYE\r\n";
 const UNTAGGED = "* ";
@@ -102,6 +104,10 @@ export class ImapFrontend implements Frontend {
 
   internalError(): Uint8Array {
     return fromBinary(INTERNAL_ERROR);
+  }
+
+  unavailable(): Uint8Array {
+    return fromBinary(`${this.#authTag === UNTAGGED ? "* " : this.#authTag}${UNAVAILABLE}`);
   }
 
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {

@@ -37,6 +37,8 @@ const GREETING = "+OK POP3 ready";
 const OK = "+OK\r\n";
 const INVALID = "-ERR invalid command\r\n";
 const INTERNAL_ERROR = "-ERR internal server error\r\n";
+/** No server of an upstream could take the login (RFC 3206 SYS/TEMP: try again later). */
+const UNAVAILABLE = "-ERR [SYS/TEMP] Backend server unavailable, try again later\r\n";
 
 /** Where the front end is in the session. */
 type Phase = "start" | "user" | "sasl" | "auth" | "closed";
@@ -111,6 +113,10 @@ export class Pop3Frontend implements Frontend {
 
   internalError(): Uint8Array {
     return fromBinary(INTERNAL_ERROR);
+  }
+
+  unavailable(): Uint8Array {
+    return fromBinary(UNAVAILABLE);
   }
 
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {

@@ -39,6 +39,8 @@ const INVALID_PIPELINING = "503 5.5.0 Improper use of SMTP command pipelining\r\
 const INVALID_ARGUMENT = "501 5.5.4 Invalid argument\r\n";
 const AUTH_REQUIRED = "530 5.7.1 Authentication required\r\n";
 const BAD_SEQUENCE = "503 5.5.1 Bad sequence of commands\r\n";
+/** No server of an upstream could take the login: a transient 451 (RFC 3463 4.3.0), never a 5xx. */
+const NO_BACKEND = "451 4.3.0 Backend server unavailable, try again later\r\n";
 /** The reply prefix of a refused login when the auth service sends no Auth-Error-Code. */
 const DEFAULT_AUTH_ERROR = "535 5.7.0";
 /** `resolver` off: nginx's host for every SMTP client. */
@@ -142,6 +144,10 @@ export class SmtpFrontend implements Frontend {
 
   internalError(): Uint8Array {
     return fromBinary(SMTP_INTERNAL_ERROR);
+  }
+
+  unavailable(): Uint8Array {
+    return fromBinary(NO_BACKEND);
   }
 
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {
