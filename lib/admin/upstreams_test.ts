@@ -91,3 +91,57 @@ Deno.test("admin upstreams: routes — hash, pin, delete", async () => {
   assert.deepEqual((await call("DELETE", "/routes/alice")).body, { user: "alice", pins_removed: 1 });
   assert.equal((await call("GET", "/routes/alice")).body.source, "hash");
 });
+
+Deno.test("admin upstreams: with worker copies every change is passed on, lists are summed", async () => {
+  const router = new UpstreamRouter([POOL], {
+    store: new MemoryRouteStore(),
+    metrics: new MailproxyMetrics(),
+    kick: () => true,
+  });
+  const seen: string[] = [];
+  const copy = {
+    index: 1,
+    pid: 42,
+    restarts: 0,
+    request: (method: "GET" | "POST" | "DELETE", target: string) => {
+      seen.push(`${method} ${target}`);
+      if (method === "GET") {
+        const servers = POOL.servers.map((s) => ({
+          address: s.address,
+          sessions: 2,
+          users: 1,
+          healthy: false,
+        }));
+        return Promise.resolve({
+          status: 200,
+          text: JSON.stringify({ upstreams: [{ name: "imap_main", servers }] }),
+        });
+      }
+      return Promise.resolve({ status: 200, text: JSON.stringify({ kicked: 1, sessions: 3, routes: 4 }) });
+    },
+  };
+  const down = { index: 2, pid: null, restarts: 1, request: () => Promise.resolve(null) };
+  const hono = new Hono();
+  addUpstreamRoutes(hono, { upstreams: router, workers: () => [copy, down] });
+  const call = async (method: string, path: string, body?: unknown) =>
+    await (await hono.request(path, { method, body: body === undefined ? undefined : JSON.stringify(body) }))
+      .json();
+
+  const list = await call("GET", "/upstreams");
+  assert.deepEqual(list.upstreams[0].servers.map((s: { sessions: number }) => s.sessions), [2, 2]);
+  assert.equal(list.upstreams[0].servers[0].healthy, false, "unhealthy in one worker = unhealthy");
+  const drained = await call("POST", "/upstreams/imap_main/servers/127.0.0.1:1001", { state: "drain" });
+  assert.deepEqual(drained.unreachable_workers, [2]);
+  const flushed = await call("POST", "/upstreams/imap_main/servers/127.0.0.1:1001/flush");
+  assert.equal(flushed.sessions, 3);
+  const pinned = await call("PUT", "/routes/bob", { server: "127.0.0.1:1002" });
+  assert.equal(pinned.kicked, 1);
+  await call("DELETE", "/routes/bob");
+  assert.deepEqual(seen, [
+    "GET /upstreams",
+    "POST /upstreams/imap_main/servers/127.0.0.1%3A1001?state=drain",
+    "POST /upstreams/imap_main/servers/127.0.0.1%3A1001/flush",
+    "POST /routes/bob?server=127.0.0.1%3A1002&upstream=imap_main",
+    "DELETE /routes/bob",
+  ]);
+});
