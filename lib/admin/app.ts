@@ -29,7 +29,7 @@ import { openApiDocument } from "./openapi.ts";
 import { filterQuery, sessionFilter, type SessionView, sessionView, sessionWorker } from "./sessions.ts";
 import { pageModel, type StatusJson, statusJson, statusModel, type StatusSource } from "./status_model.ts";
 import { renderStatusPage } from "./status_page.tsx";
-import { addUpstreamRoutes } from "./upstreams.ts";
+import { addUpstreamRoutes, upstreamsView } from "./upstreams.ts";
 import type { UpstreamRouter } from "../upstream/mod.ts";
 
 export type { StatusSource } from "./status_model.ts";
@@ -73,11 +73,15 @@ export function createAdminApp(deps: AdminDeps): Hono {
   app.use("*", requireToken(typeof token === "function" ? token : () => token));
   const links = () => deps.workers?.() ?? [];
 
+  const upstreamDeps = { upstreams: deps.upstreams, workers: links };
+
   /** `/status` of every process, summed. */
   async function status(): Promise<StatusJson> {
     const own = statusJson(statusModel(deps.status, deps.registry, deps.metrics));
     const copies = links();
-    return copies.length === 0 ? own : mergeStatus(own, await askWorkers(copies, "GET", "/status"));
+    const out = copies.length === 0 ? own : mergeStatus(own, await askWorkers(copies, "GET", "/status"));
+    out.upstreams = await upstreamsView(upstreamDeps);
+    return out;
   }
 
   /** The sessions of every process that match the filter given as `query`. */
@@ -104,7 +108,9 @@ export function createAdminApp(deps: AdminDeps): Hono {
 
   app.get("/", async (c) => {
     if (links().length === 0) {
-      return c.html(renderStatusPage(statusModel(deps.status, deps.registry, deps.metrics)));
+      const model = statusModel(deps.status, deps.registry, deps.metrics);
+      model.upstreams = await upstreamsView(upstreamDeps);
+      return c.html(renderStatusPage(model));
     }
     const [summed, list] = await Promise.all([status(), sessions("", null)]);
     return c.html(renderStatusPage(pageModel(summed, list)));
@@ -233,7 +239,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
     });
   }
 
-  addUpstreamRoutes(app, { upstreams: deps.upstreams, workers: links });
+  addUpstreamRoutes(app, upstreamDeps);
 
   app.notFound((c) => c.json({ error: "not_found", message: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => c.json({ error: "internal", message: err.message }, 500));

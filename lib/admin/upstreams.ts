@@ -94,6 +94,15 @@ function mergeUpstreams(own: UpstreamStatus[], others: unknown[]): UpstreamStatu
   return own;
 }
 
+/** Every upstream as this process and its worker copies see it together (`GET /upstreams`, the status page). */
+export async function upstreamsView(deps: UpstreamAdminDeps): Promise<UpstreamStatus[]> {
+  const own = deps.upstreams ? await deps.upstreams.status() : [];
+  const links = deps.workers();
+  if (links.length === 0 || own.length === 0) return own;
+  const answers = await askWorkers(links, "GET", "/upstreams");
+  return mergeUpstreams(own, answers.map((a) => a.body));
+}
+
 /** Adds the upstream routes to the admin app. */
 export function addUpstreamRoutes(app: Hono, deps: UpstreamAdminDeps): void {
   const router = () => {
@@ -101,13 +110,7 @@ export function addUpstreamRoutes(app: Hono, deps: UpstreamAdminDeps): void {
     return deps.upstreams;
   };
 
-  app.get("/upstreams", async (c) => {
-    const own = deps.upstreams ? await deps.upstreams.status() : [];
-    const links = deps.workers();
-    if (links.length === 0) return c.json({ upstreams: own });
-    const answers = await askWorkers(links, "GET", "/upstreams");
-    return c.json({ upstreams: mergeUpstreams(own, answers.map((a) => a.body)) });
-  });
+  app.get("/upstreams", async (c) => c.json({ upstreams: await upstreamsView(deps) }));
 
   app.post("/upstreams/:name/servers/:address", async (c) => {
     try {

@@ -13,6 +13,7 @@
 
 import { Counter, Gauge, Histogram, Registry } from "./registry.ts";
 import type { MergeRule } from "./sum.ts";
+import { MinuteHistory } from "./history.ts";
 import { RateWindow } from "./window.ts";
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -45,6 +46,10 @@ export class MailproxyMetrics {
     failed: new RateWindow(),
     error: new RateWindow(),
   };
+  /** Successful logins per minute over the last hour (status page chart). */
+  readonly loginHistory = new MinuteHistory("sum");
+  /** The most sessions open in each minute of the last hour (sampled by the process; status page chart). */
+  readonly sessionHistory = new MinuteHistory("max");
   readonly buildInfo = this.registry.register(
     new Gauge("mailproxy_build_info", "Always 1; labels name the mailproxy version and the runtime."),
   );
@@ -64,7 +69,10 @@ export class MailproxyMetrics {
     new Counter(
       "mailproxy_logins_total",
       "Login attempts by protocol, auth method and result (ok, failed, error).",
-      (labels, n) => this.loginRates[labels.result as LoginResult]?.add(n),
+      (labels, n) => {
+        this.loginRates[labels.result as LoginResult]?.add(n);
+        if (labels.result === "ok") this.loginHistory.record(n);
+      },
     ),
   );
   readonly authDuration = this.registry.register(

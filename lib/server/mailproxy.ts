@@ -84,6 +84,8 @@ export class Mailproxy {
   readonly #providers = new Set<AuthProvider>();
   /** One TLS/PROXY setup per server object (a reload makes new ones, so files are re-read). */
   readonly #security = new WeakMap<ServerConfig, Promise<ServerSecurity>>();
+  /** Samples the open sessions for the status page's per-minute chart. */
+  #sampler: ReturnType<typeof setInterval> | null = null;
   #admin: HttpServer | null = null;
   #privateAdmin: HttpServer | null = null;
   readonly #sessions = new Set<Promise<void>>();
@@ -149,6 +151,7 @@ export class Mailproxy {
       }
       for (const server of this.#config.servers) this.metrics.initServer(server.index, server.protocol);
       this.#startHealthChecks();
+      this.#sampler = setInterval(() => this.metrics.sessionHistory.record(this.registry.size), 10_000);
       const admin = this.#config.admin;
       if (admin.listen && this.#options.publicAdmin !== false) {
         const app = this.#adminApp(() => this.#config.admin.token, this.#options.workers);
@@ -389,6 +392,8 @@ export class Mailproxy {
     await this.#reloading;
     this.#health?.stop();
     this.#health = null;
+    if (this.#sampler !== null) clearInterval(this.#sampler);
+    this.#sampler = null;
     for (const l of this.#listeners.values()) l.listener.close();
     this.#listeners.clear();
     if (this.#sessions.size > 0 && drainMs > 0) {
