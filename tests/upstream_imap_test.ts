@@ -63,6 +63,26 @@ function logins(d: Dovecot, user: string, protocol = "imap"): number {
   return d.log().split("\n").filter((l) => re.test(l)).length;
 }
 
+/**
+ * `read()` once it equals `want`, or after 3 s: Dovecot's log process writes a login's
+ * line a moment after the login, so a count read right after the client finished may lag.
+ */
+async function settled(read: () => number, want: number): Promise<number> {
+  await waitFor(() => read() === want, 3000);
+  return read();
+}
+
+/** `read()` once it stopped changing (two reads 200 ms apart agree): a count before an action. */
+async function stable(read: () => number): Promise<number> {
+  let last = read();
+  while (true) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = read();
+    if (now === last) return now;
+    last = now;
+  }
+}
+
 /** Failed ones (the backend refused the password). */
 function refusals(d: Dovecot, user: string): number {
   return d.log().split("\n").filter((l) => /auth failed/i.test(l) && l.includes(`user=<${user}>`)).length;
@@ -137,7 +157,11 @@ for (const runtime of RUNTIMES) {
               const where = await route(proxy, name);
               assert.equal(where.source, "sticky");
               home.set(name, where.server);
-              assert.equal(logins(byAddress.get(where.server)!, name), 2, `${name} on ${where.server}`);
+              assert.equal(
+                await settled(() => logins(byAddress.get(where.server)!, name), 2),
+                2,
+                `${name} on ${where.server}`,
+              );
             }
             const used = new Set(home.values());
             assert.deepEqual([...used].sort(), [`127.0.0.1:${a.imapPort}`, `127.0.0.1:${b.imapPort}`].sort());
@@ -145,8 +169,10 @@ for (const runtime of RUNTIMES) {
               assert.equal(logins(a, name) + logins(b, name), 2, name);
               assert.equal(logins(c, name), 0);
             }
-            assert.ok(await waitFor(() => /routed to upstream pool server \S+ \(hash\)/.test(proxy.logs())));
-            assert.match(proxy.logs(), /routed to upstream pool server \S+ \(sticky\)/);
+            assert.ok(
+              await waitFor(() => /client logged in, upstream \S+ \(pool, hash\)/.test(proxy.logs())),
+            );
+            assert.match(proxy.logs(), /client logged in, upstream \S+ \(pool, sticky\)/);
             assert.equal(
               await metric(proxy, /^mailproxy_upstream_route_decisions_total\{.*source="hash"/),
               12,
@@ -172,7 +198,7 @@ for (const runtime of RUNTIMES) {
               pass("user1"),
             );
             assert.equal(r.code, 0, r.stderr);
-            assert.equal(logins(a, "user1", "pop3") + logins(b, "user1", "pop3"), 1);
+            assert.equal(await settled(() => logins(a, "user1", "pop3") + logins(b, "user1", "pop3"), 1), 1);
           },
         );
 
@@ -188,9 +214,9 @@ for (const runtime of RUNTIMES) {
             assert.equal(r.body.server.state, "drain");
             assert.equal(await metric(proxy, /^mailproxy_upstream_server_state\{.*state="drain"/), 1);
             // An existing user of the drained server still goes there.
-            const before = logins(a, onA[1] ?? onA[0]);
+            const before = await stable(() => logins(a, onA[1] ?? onA[0]));
             assert.equal((await curlImap(imap, onA[1] ?? onA[0])).code, 0);
-            assert.equal(logins(a, onA[1] ?? onA[0]), before + 1);
+            assert.equal(await settled(() => logins(a, onA[1] ?? onA[0]), before + 1), before + 1);
             // New users (no sticky route yet: routes removed) never land on it.
             for (const { name } of USERS.filter((u) => !onA.includes(u.name))) {
               await api(proxy, `/routes/${name}`, "DELETE");
@@ -212,9 +238,13 @@ for (const runtime of RUNTIMES) {
           held.close();
           for (const name of onA) {
             assert.notEqual((await route(proxy, name)).server, drained, name);
-            const before = logins(b, name);
+            const before = await stable(() => logins(b, name));
             assert.equal((await curlImap(imap, name)).code, 0);
-            assert.equal(logins(b, name), before + 1, `${name} logged in on the other server`);
+            assert.equal(
+              await settled(() => logins(b, name), before + 1),
+              before + 1,
+              `${name} logged in on the other server`,
+            );
           }
           const up = await post(proxy, `/upstreams/pool/servers/${drained}`, { state: "up" });
           assert.equal(up.body.server.state, "up");
@@ -246,13 +276,13 @@ for (const runtime of RUNTIMES) {
             source: "pin",
             routes: [{ upstream: "pool", server: target, source: "pin" }],
           });
-          const before = logins(byAddress.get(target)!, user);
+          const before = await stable(() => logins(byAddress.get(target)!, user));
           assert.equal((await curlImap(imap, user)).code, 0);
-          assert.equal(logins(byAddress.get(target)!, user), before + 1);
-          assert.match(
-            proxy.logs(),
-            new RegExp(`routed to upstream pool server ${target.replace(/\./g, "\\.")} \\(pin\\)`),
+          assert.equal(await settled(() => logins(byAddress.get(target)!, user), before + 1), before + 1);
+          const pinLine = new RegExp(
+            `client logged in, upstream ${target.replace(/\./g, "\\.")} \\(pool, pin\\)`,
           );
+          assert.ok(await waitFor(() => pinLine.test(proxy.logs())), proxy.logs());
           assert.equal((await post(proxy, `/routes/${user}`, undefined, "DELETE")).body.pins_removed, 1);
         });
 
@@ -291,7 +321,8 @@ for (const runtime of RUNTIMES) {
             assert.ok(
               await metric(proxy, /^mailproxy_upstream_failovers_total\{.*server="127\.0\.0\.1:\d+"/) >= 1,
             );
-            assert.match(proxy.logs(), new RegExp(`server ${dead.replace(/\./g, "\\.")} failed, trying`));
+            const failoverLine = new RegExp(`server ${dead.replace(/\./g, "\\.")} failed, trying`);
+            assert.ok(await waitFor(() => failoverLine.test(proxy.logs())), proxy.logs());
             await stopping;
             // Within the health-check interval (plus its timeout), the server is down everywhere.
             assert.ok(
@@ -309,9 +340,9 @@ for (const runtime of RUNTIMES) {
             const failovers = await metric(proxy, /^mailproxy_upstream_failovers_total/);
             for (const n of victims.slice(1)) {
               assert.equal((await route(proxy, n)).server, `127.0.0.1:${a.imapPort}`);
-              const before = logins(a, n);
+              const before = await stable(() => logins(a, n));
               assert.equal((await curlImap(imap, n)).code, 0);
-              assert.equal(logins(a, n), before + 1);
+              assert.equal(await settled(() => logins(a, n), before + 1), before + 1);
             }
             assert.equal(
               await metric(proxy, /^mailproxy_upstream_failovers_total/),
@@ -335,7 +366,7 @@ for (const runtime of RUNTIMES) {
             }, 5000),
           );
           assert.equal((await curlImap(imap, "user3")).code, 0);
-          assert.equal(logins(c, "user3"), 1, "the backup took the login");
+          assert.equal(await settled(() => logins(c, "user3"), 1), 1, "the backup took the login");
           await c.stop();
           const r = await python(
             "import imaplib, sys\nm = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]), timeout=15)\n" +

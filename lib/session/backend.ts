@@ -289,7 +289,15 @@ async function attempt(
     await client.write(done);
     const pipelined = frontend.takePipelined();
     if (pipelined.length > 0) await upstream.write(pipelined);
-    log.info("client logged in, upstream {backend}", { backend: backendName });
+    if (candidate.route === undefined) {
+      log.info("client logged in, upstream {backend}", { backend: backendName });
+    } else {
+      // An upstream's choice is logged with the login it led to: no extra line per login.
+      log.info("client logged in, upstream {backend} ({route})", {
+        backend: backendName,
+        route: candidate.route,
+      });
+    }
     entry.info.state = "relay";
     entry.abort.signal.removeEventListener("abort", onAbort);
     handedOff = true;

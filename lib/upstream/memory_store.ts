@@ -11,7 +11,9 @@ import {
   type RouteStore,
   type ServerHealth,
   type ServerOverride,
+  type ServerState,
   type StickyRoute,
+  type UserRoute,
 } from "./route_store.ts";
 
 const SEP = "\u0000";
@@ -24,8 +26,17 @@ export class MemoryRouteStore implements RouteStore {
   readonly #health = new Map<string, ServerHealth>();
   #nextSweep = 0;
 
-  pin(upstream: string, user: string): Promise<string | null> {
-    return Promise.resolve(this.#pins.get(upstream + SEP + user) ?? null);
+  routeOf(upstream: string, user: string, key: string | null, now: number): Promise<UserRoute> {
+    const pin = this.#pins.get(upstream + SEP + user) ?? null;
+    return Promise.resolve({ pin, sticky: key === null ? null : this.#sticky(upstream + SEP + key, now) });
+  }
+
+  serverStates(upstream: string, servers: readonly string[]): Promise<ServerState[]> {
+    return Promise.resolve(servers.map((address) => {
+      const id = upstream + SEP + address;
+      const health = this.#health.get(id);
+      return { override: this.#overrides.get(id) ?? null, health: health ? { ...health } : freshHealth() };
+    }));
   }
 
   setPin(upstream: string, user: string, server: string | null): Promise<void> {
@@ -34,16 +45,14 @@ export class MemoryRouteStore implements RouteStore {
     return Promise.resolve();
   }
 
-  sticky(upstream: string, key: string, now: number): Promise<StickyRoute | null> {
-    const id = upstream + SEP + key;
+  #sticky(id: string, now: number): StickyRoute | null {
     const route = this.#routes.get(id);
-    if (route && route.expiresAt !== null && route.expiresAt <= now) {
+    if (!route) return null;
+    if (route.expiresAt !== null && route.expiresAt <= now) {
       this.#routes.delete(id);
-      return Promise.resolve(null);
+      return null;
     }
-    return Promise.resolve(
-      route ? { server: route.server, sessions: route.sessions, expiresAt: route.expiresAt } : null,
-    );
+    return { server: route.server, sessions: route.sessions, expiresAt: route.expiresAt };
   }
 
   attach(upstream: string, key: string, server: string): Promise<void> {
@@ -99,18 +108,9 @@ export class MemoryRouteStore implements RouteStore {
     return Promise.resolve(out);
   }
 
-  override(upstream: string, server: string): Promise<ServerOverride | null> {
-    return Promise.resolve(this.#overrides.get(upstream + SEP + server) ?? null);
-  }
-
   setOverride(upstream: string, server: string, value: ServerOverride): Promise<void> {
     this.#overrides.set(upstream + SEP + server, { ...value });
     return Promise.resolve();
-  }
-
-  health(upstream: string, server: string): Promise<ServerHealth> {
-    const h = this.#health.get(upstream + SEP + server);
-    return Promise.resolve(h ? { ...h } : freshHealth());
   }
 
   setHealth(upstream: string, server: string, value: ServerHealth): Promise<void> {

@@ -33,14 +33,32 @@ export interface ServerHealth {
   downSince: number | null;
 }
 
-/** The routing state: pins, sticky routes, admin overrides of servers, health. */
+/** What the store knows about one login: its pin and its sticky route. */
+export interface UserRoute {
+  /** The admin pin of the user, or null. */
+  pin: string | null;
+  /** The live (not expired) sticky route of the affinity key, or null. */
+  sticky: StickyRoute | null;
+}
+
+/** A server's runtime state: admin override and health. */
+export interface ServerState {
+  override: ServerOverride | null;
+  health: ServerHealth;
+}
+
+/**
+ * The routing state: pins, sticky routes, admin overrides of servers, health. A login
+ * costs two reads ({@link routeOf}, {@link serverStates}) and one write ({@link attach}),
+ * so a networked store needs three round trips per login.
+ */
 export interface RouteStore {
-  /** The admin pin of `user` in `upstream`, or null. */
-  pin(upstream: string, user: string): Promise<string | null>;
+  /** The pin of `user` and the sticky route of `key` (null key: no affinity) at `now`. */
+  routeOf(upstream: string, user: string, key: string | null, now: number): Promise<UserRoute>;
+  /** The state of each of `servers`, in that order. */
+  serverStates(upstream: string, servers: readonly string[]): Promise<ServerState[]>;
   /** Pins `user` to `server`, or removes the pin (null). */
   setPin(upstream: string, user: string, server: string | null): Promise<void>;
-  /** The live (not expired at `now`) sticky route of `key`, or null. */
-  sticky(upstream: string, key: string, now: number): Promise<StickyRoute | null>;
   /** A session of `key` started on `server`: the route points there and counts it. */
   attach(upstream: string, key: string, server: string): Promise<void>;
   /** A session of `key` on `server` ended: at no sessions left the route lapses after `stickyMs`. */
@@ -51,11 +69,9 @@ export interface RouteStore {
   dropRoute(upstream: string, key: string): Promise<void>;
   /** Live sticky routes per server of `upstream` (the "users" column of the admin API). */
   usersPerServer(upstream: string, now: number): Promise<Map<string, number>>;
-  /** Admin overrides of a server's state and weight. */
-  override(upstream: string, server: string): Promise<ServerOverride | null>;
+  /** Sets the admin override of a server's state and weight. */
   setOverride(upstream: string, server: string, value: ServerOverride): Promise<void>;
-  /** Health of a server; a server never checked is healthy. */
-  health(upstream: string, server: string): Promise<ServerHealth>;
+  /** Sets the health of a server (a server never judged is healthy: {@link freshHealth}). */
   setHealth(upstream: string, server: string, value: ServerHealth): Promise<void>;
 }
 

@@ -15,7 +15,7 @@ import type { MailProtocol } from "../types.ts";
 import { binaryForDisplay, toBinary, utf8 } from "../util/bytes.ts";
 import { chooseServers, type RouteSource, type ServerView } from "./choose.ts";
 import { affinityKey } from "./hash.ts";
-import type { RouteStore, ServerHealth } from "./route_store.ts";
+import type { RouteStore, ServerHealth, ServerState } from "./route_store.ts";
 import type { AttemptResult, BackendCandidate, BackendTargets } from "./targets.ts";
 
 type Logger = ReturnType<typeof getLogger>;
@@ -132,6 +132,9 @@ export class UpstreamRouter {
     const display = binaryForDisplay(backendLogin);
     const logger = log ?? this.#log;
     let order: ServerView[] | null = null;
+    /** The health each server had when the order was chosen: a good login on a healthy one writes nothing. */
+    let clean: Set<string> | null = null;
+    let source = "";
     let tried = 0;
     let attached: string | null = null;
     const candidate = (view: ServerView): BackendCandidate => {
@@ -142,6 +145,7 @@ export class UpstreamRouter {
         address: s.address,
         upstream: upstream.name,
         connectTimeout: upstream.health_check.timeout,
+        route: `${upstream.name}, ${tried === 1 ? source : "failover"}`,
       };
       if (upstream.backend_tls !== null) c.backendTls = upstream.backend_tls;
       if (upstream.proxy_protocol !== null) c.proxyProtocol = upstream.proxy_protocol;
@@ -152,30 +156,30 @@ export class UpstreamRouter {
       next: async () => {
         if (order === null) {
           const now = this.#now();
-          const [pinned, sticky, views] = await Promise.all([
-            this.#deps.store.pin(upstream.name, backendLogin),
-            key === null ? null : this.#deps.store.sticky(upstream.name, key, now),
-            this.#views(upstream, now),
+          const [route, states] = await Promise.all([
+            this.#deps.store.routeOf(upstream.name, backendLogin, key, now),
+            this.#states(upstream),
           ]);
           const choice = chooseServers({
-            servers: views,
+            servers: this.#views(upstream, states, now),
             key,
-            pinned,
-            sticky: sticky?.server ?? null,
+            pinned: route.pin,
+            sticky: route.sticky?.server ?? null,
             tries: 1 + upstream.max_reconnects,
           });
           order = choice.order;
-          this.#deps.metrics.upstreamRoutes.inc({ upstream: upstream.name, source: choice.source });
-          if (order.length > 0) {
-            logger.info('login "{user}" routed to upstream {upstream} server {server} ({source})', {
-              user: display,
-              upstream: upstream.name,
-              server: order[0].address,
-              source: choice.source,
-            });
-          }
+          source = choice.source;
+          clean = new Set(
+            upstream.servers.filter((_, i) => states[i].health.healthy && states[i].health.fails === 0)
+              .map((s) => s.address),
+          );
+          // The decision is logged with the login ("client logged in, upstream … (pool, sticky)").
+          this.#deps.metrics.upstreamRoutes.inc({ upstream: upstream.name, source });
         }
-        if (tried < order.length) return candidate(order[tried++]);
+        if (tried < order.length) {
+          tried++;
+          return candidate(order[tried - 1]);
+        }
         this.#deps.metrics.upstreamUnavailable.inc({ upstream: upstream.name });
         logger.error('no server of upstream {upstream} could take the login of "{user}" ({n} tried)', {
           upstream: upstream.name,
@@ -199,7 +203,7 @@ export class UpstreamRouter {
         }
         if (result === "internal") return;
         // The backend answered: it is alive, whatever it said about the password.
-        await this.#judge(upstream, c.address, true, false);
+        if (!clean?.has(c.address)) await this.#judge(upstream, c.address, true, false);
         if (result !== "ok") return;
         attached = c.address;
         this.#count(upstream.name, c.address, 1);
@@ -232,7 +236,7 @@ export class UpstreamRouter {
 
   async #judge(u: UpstreamConfig, address: string, ok: boolean, active: boolean): Promise<void> {
     const store = this.#deps.store;
-    const h = await store.health(u.name, address);
+    const [{ health: h }] = await store.serverStates(u.name, [address]);
     const before = h.healthy;
     if (ok) {
       h.fails = 0;
@@ -275,13 +279,15 @@ export class UpstreamRouter {
     }
   }
 
-  /** The servers of `u` as the choice sees them now. */
-  async #views(u: UpstreamConfig, now: number): Promise<ServerView[]> {
-    return await Promise.all(u.servers.map(async (s) => {
-      const [override, health] = await Promise.all([
-        this.#deps.store.override(u.name, s.address),
-        this.#deps.store.health(u.name, s.address),
-      ]);
+  /** The runtime state of every server of `u`, in config order. */
+  #states(u: UpstreamConfig): Promise<ServerState[]> {
+    return this.#deps.store.serverStates(u.name, u.servers.map((s) => s.address));
+  }
+
+  /** The servers of `u` as the choice sees them, from their states. */
+  #views(u: UpstreamConfig, states: ServerState[], now: number): ServerView[] {
+    return u.servers.map((s, i) => {
+      const { override, health } = states[i];
       return {
         address: s.address,
         weight: override?.weight ?? s.weight,
@@ -290,7 +296,12 @@ export class UpstreamRouter {
         healthy: isHealthy(health, u, now),
         sessions: this.#counts.get(u.name + "\u0000" + s.address) ?? 0,
       };
-    }));
+    });
+  }
+
+  /** The servers of `u` as the choice sees them now. */
+  async #viewsNow(u: UpstreamConfig, now: number): Promise<ServerView[]> {
+    return this.#views(u, await this.#states(u), now);
   }
 
   #count(upstream: string, server: string, delta: number): void {
@@ -304,7 +315,7 @@ export class UpstreamRouter {
   async refreshGauges(): Promise<void> {
     const now = this.#now();
     for (const u of this.#upstreams.values()) {
-      for (const v of await this.#views(u, now)) {
+      for (const v of await this.#viewsNow(u, now)) {
         const labels = { upstream: u.name, server: v.address };
         this.#deps.metrics.upstreamServerUp.set(labels, v.healthy && v.state !== "down" ? 1 : 0);
         for (const state of ["up", "drain", "down"]) {
@@ -325,7 +336,7 @@ export class UpstreamRouter {
     const out: UpstreamStatus[] = [];
     for (const u of this.#upstreams.values()) {
       const [views, users] = await Promise.all([
-        this.#views(u, now),
+        this.#viewsNow(u, now),
         this.#deps.store.usersPerServer(u.name, now),
       ]);
       out.push({
@@ -361,7 +372,8 @@ export class UpstreamRouter {
     change: { state?: "up" | "drain" | "down"; weight?: number },
   ): Promise<ServerStatus> {
     const { u, s } = this.#server(name, address);
-    const old = (await this.#deps.store.override(u.name, s.address)) ?? {};
+    const [{ override }] = await this.#deps.store.serverStates(u.name, [s.address]);
+    const old = override ?? {};
     const next = { ...old, ...change };
     await this.#deps.store.setOverride(u.name, s.address, next);
     this.#log.info("upstream {upstream} server {server} set to {state}, weight {weight} by the admin API", {
@@ -411,12 +423,17 @@ export class UpstreamRouter {
     for (const u of this.#upstreams.values()) {
       if (only !== undefined && u.name !== only) continue;
       const key = affinityKey(u.hash, login);
-      const [pinned, sticky, views] = await Promise.all([
-        this.#deps.store.pin(u.name, login),
-        key === null ? null : this.#deps.store.sticky(u.name, key, now),
-        this.#views(u, now),
+      const [route, views] = await Promise.all([
+        this.#deps.store.routeOf(u.name, login, key, now),
+        this.#viewsNow(u, now),
       ]);
-      const choice = chooseServers({ servers: views, key, pinned, sticky: sticky?.server ?? null, tries: 1 });
+      const choice = chooseServers({
+        servers: views,
+        key,
+        pinned: route.pin,
+        sticky: route.sticky?.server ?? null,
+        tries: 1,
+      });
       out.push({ upstream: u.name, server: choice.order[0]?.address ?? null, source: choice.source });
     }
     if (only !== undefined && out.length === 0) throw new RouteError(404, `no upstream "${only}"`);
@@ -469,7 +486,7 @@ export class UpstreamRouter {
     let n = 0;
     for (const u of this.#upstreams.values()) {
       if (only !== undefined && u.name !== only) continue;
-      if ((await this.#deps.store.pin(u.name, login)) !== null) n++;
+      if ((await this.#deps.store.routeOf(u.name, login, null, this.#now())).pin !== null) n++;
       await this.#deps.store.setPin(u.name, login, null);
       const key = affinityKey(u.hash, login);
       if (key !== null) await this.#deps.store.dropRoute(u.name, key);

@@ -22,6 +22,8 @@ export interface BackendCandidate {
    * a short wait before the next one; the login itself keeps the server's `timeout`.
    */
   connectTimeout?: number;
+  /** How it was chosen, for the login's log line: `pool, sticky` (or `pool, failover`). */
+  route?: string;
 }
 
 /**
