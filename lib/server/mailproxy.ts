@@ -12,7 +12,7 @@ import { createAuthProvider, verifyCache } from "../auth/mod.ts";
 import type { AuthProvider } from "../auth/types.ts";
 import { listenAddress } from "../config/listen.ts";
 import { loadConfigFile } from "../config/load.ts";
-import type { Config, ListenSpec, ServerConfig } from "../config/types.ts";
+import type { Config, ListenSpec, ServerConfig, UpstreamConfig } from "../config/types.ts";
 import { getLogger } from "../log/mod.ts";
 import { MailproxyMetrics } from "../metrics/mailproxy_metrics.ts";
 import { SHUTDOWN_REASON } from "../session/goodbye.ts";
@@ -347,6 +347,7 @@ export class Mailproxy {
       );
     }
     changes.push(...serverChanges(oldServers, next.servers));
+    changes.push(...upstreamChanges(this.#config.upstreams, next.upstreams));
     const oldAdmin = this.#config.admin.listen;
     const newAdmin = next.admin.listen;
     if ((oldAdmin && listenAddress(oldAdmin)) !== (newAdmin && listenAddress(newAdmin))) {
@@ -433,6 +434,23 @@ export function unappliedListenOptions(spec: ListenSpec, nodeNet: boolean): stri
   if (spec.ipv6only !== undefined) out.push("ipv6only");
   // node:net listeners (Bun, and TLS-capable listeners on Deno) take a backlog; Deno.listen does not.
   if (spec.backlog !== undefined && !nodeNet) out.push("backlog");
+  return out;
+}
+
+/** What a reload changes in the `[[upstream]]` pools (runtime states and routes are kept). */
+export function upstreamChanges(
+  before: readonly UpstreamConfig[],
+  after: readonly UpstreamConfig[],
+): string[] {
+  const out: string[] = [];
+  const old = new Map(before.map((u) => [u.name, JSON.stringify(u)]));
+  for (const u of after) {
+    const was = old.get(u.name);
+    if (was === undefined) out.push(`upstream ${u.name} added`);
+    else if (was !== JSON.stringify(u)) out.push(`upstream ${u.name} changed`);
+    old.delete(u.name);
+  }
+  for (const name of old.keys()) out.push(`upstream ${name} removed`);
   return out;
 }
 
