@@ -168,12 +168,26 @@ async function attempt(
   // The backend login runs under the same `timeout` as the pre-auth phase (spec §5.1).
   // Only the backend side is ended here: the pending connect or read then fails and
   // the client still gets the internal-error line, as nginx sends it.
+  // A pool's candidate first gets its short connect timeout (connect and greeting); one
+  // that greeted in time gets the rest of `timeout` when that fires, so a login costs one
+  // timer either way.
+  let greeted = !pooled || candidate.connectTimeout === undefined;
+  let extended = false;
+  const expire = () => {
+    if (greeted && !extended && pooled && candidate.connectTimeout !== undefined) {
+      extended = true;
+      const rest = server.timeout - (performance.now() - started);
+      if (rest > 0) {
+        timer = setTimeout(expire, rest);
+        return;
+      }
+    }
+    timedOut = true;
+    backend?.close();
+    onTimeout?.();
+  };
   let timer = setTimeout(
-    () => {
-      timedOut = true;
-      backend?.close();
-      onTimeout?.();
-    },
+    expire,
     candidate.connectTimeout !== undefined
       ? Math.min(candidate.connectTimeout, server.timeout)
       : server.timeout,
@@ -237,16 +251,8 @@ async function attempt(
     );
     // The pool's short connect timeout covers connect and greeting; once the backend
     // has spoken, the login itself gets the rest of `timeout`, as a fixed backend's does.
-    let greeted = !pooled || candidate.connectTimeout === undefined;
-    const spoke = () => {
-      if (greeted) return;
-      greeted = true;
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        timedOut = true;
-        backend?.close();
-      }, Math.max(0, server.timeout - (performance.now() - started)));
-    };
+    // The backend spoke: from now on the login has the rest of `timeout` (see expire).
+    const spoke = () => (greeted = true);
     if (greeting !== null) spoke();
     const login = frontend.backendLogin(ok, credentials);
     let replay: Uint8Array | null = greeting;
