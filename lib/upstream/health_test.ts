@@ -7,15 +7,24 @@ import { HealthChecker } from "./health.ts";
 import { MemoryRouteStore } from "./memory_store.ts";
 import { UpstreamRouter } from "./router.ts";
 
-/** A loopback server that answers each connection with `greet` (or stays silent). */
-async function server(greet: string | null): Promise<{ port: number; received: string[]; close(): void }> {
+/**
+ * A loopback server that answers each connection with `greet` (or stays silent); with
+ * `afterHeader`, only once the client sent something (as a backend expecting PROXY headers).
+ */
+async function server(
+  greet: string | null,
+  afterHeader = false,
+): Promise<{ port: number; received: string[]; close(): void }> {
   const received: string[] = [];
   const sockets = new Set<Socket>();
   const s: Server = createServer((sock) => {
     sockets.add(sock);
-    sock.on("data", (d) => received.push(d.toString("latin1")));
+    sock.on("data", (d) => {
+      received.push(d.toString("latin1"));
+      if (afterHeader && greet !== null && received.length === 1) sock.write(greet);
+    });
     sock.on("error", () => {});
-    if (greet !== null) sock.write(greet);
+    if (greet !== null && !afterHeader) sock.write(greet);
   });
   await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
   const port = (s.address() as { port: number }).port;
@@ -52,7 +61,11 @@ function pool(ports: number[], extra: Partial<UpstreamConfig> = {}): UpstreamCon
 }
 
 function checker(u: UpstreamConfig) {
-  const router = new UpstreamRouter([u], { store: new MemoryRouteStore(), metrics: new MailproxyMetrics(), kick: () => true });
+  const router = new UpstreamRouter([u], {
+    store: new MemoryRouteStore(),
+    metrics: new MailproxyMetrics(),
+    kick: () => true,
+  });
   return new HealthChecker(router, transport, () => ({ proxyProtocol: "off", backendTls: "off" }));
 }
 
@@ -75,8 +88,8 @@ Deno.test("health check: a greeting passes; a wrong one, silence and a closed po
 });
 
 Deno.test("health check: PROXY LOCAL/UNKNOWN header first when the pool sends PROXY headers", async () => {
-  const v2 = await server("* OK ready\r\n");
-  const v1 = await server("* OK ready\r\n");
+  const v2 = await server("* OK ready\r\n", true);
+  const v1 = await server("* OK ready\r\n", true);
   try {
     const u2 = pool([v2.port], { proxy_protocol: "v2" });
     assert.equal(await checker(u2).check(u2, u2.servers[0]), true);
