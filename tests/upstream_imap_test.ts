@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { createServer, type Socket } from "node:net";
 import { type AuthService, startAuthService } from "./lab/auth_service.ts";
 import { type Dovecot, type LabUser, startDovecot } from "./lab/dovecot.ts";
 import { canConnect, freePorts } from "./lab/ports.ts";
@@ -22,7 +23,14 @@ const USERS: LabUser[] = Array.from(
 );
 const pass = (user: string) => USERS.find((u) => u.name === user)!.password;
 
-function config(auth: AuthService, imap: number, pop3: number, a: Dovecot, b: Dovecot, c: Dovecot): string {
+function config(
+  auth: AuthService,
+  ports: { imap: number; pop3: number; smtp: number; silent: number; dead: number },
+  a: Dovecot,
+  b: Dovecot,
+  c: Dovecot,
+): string {
+  const { imap, pop3, smtp, silent, dead } = ports;
   return `auth_http = "${auth.url}"
 timeout = "10s"
 
@@ -39,6 +47,12 @@ listen = "127.0.0.1:${pop3}"
 protocol = "pop3"
 upstream = "pop_pool"
 
+[[server]]
+listen = "127.0.0.1:${smtp}"
+protocol = "smtp"
+smtp_auth = ["plain", "login"]
+upstream = "smtp_pool"
+
 [[upstream]]
 name = "pool"
 protocol = "imap"
@@ -54,6 +68,13 @@ server = [
 name = "pop_pool"
 protocol = "pop3"
 server = [{ address = "127.0.0.1:${a.pop3Port}" }, { address = "127.0.0.1:${b.pop3Port}" }]
+
+# A server that accepts and never greets, and one that refuses: no SMTP login can get through.
+[[upstream]]
+name = "smtp_pool"
+protocol = "smtp"
+health_check = { interval = "0", timeout = "500ms" }
+server = [{ address = "127.0.0.1:${silent}" }, { address = "127.0.0.1:${dead}" }]
 `;
 }
 
@@ -142,8 +163,20 @@ for (const runtime of RUNTIMES) {
           }
           : { "Auth-Status": "OK" }
       );
-      const [imap, pop3] = await freePorts(2);
-      const proxy = await startProxy(runtime, config(auth, imap, pop3, a, b, c), [imap, pop3]);
+      const [imap, pop3, smtp, dead] = await freePorts(4);
+      // Accepts connections and never says a word (a hung backend).
+      const held = new Set<Socket>();
+      const silentServer = createServer((sock) => {
+        held.add(sock);
+        sock.on("error", () => {});
+      });
+      await new Promise<void>((r) => silentServer.listen(0, "127.0.0.1", r));
+      const silent = (silentServer.address() as { port: number }).port;
+      const proxy = await startProxy(
+        runtime,
+        config(auth, { imap, pop3, smtp, silent, dead }, a, b, c),
+        [imap, pop3, smtp],
+      );
       const home = new Map<string, string>();
       try {
         await t.step(
@@ -357,6 +390,36 @@ for (const runtime of RUNTIMES) {
           },
         );
 
+        await t.step(
+          "SMTP: a silent server and a refusing one fail over to 451 4.3.0, never a 5xx",
+          async () => {
+            const r = await python(
+              "import smtplib, sys\ns = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=15)\ns.ehlo('client')\n" +
+                "s.user, s.password = 'user6', sys.argv[2]\n" +
+                // One mechanism: smtplib's login() would try the next one on the closed connection.
+                "try:\n  s.auth('PLAIN', s.auth_plain)\nexcept smtplib.SMTPException as e:\n  print('refused', e)\n",
+              String(smtp),
+              pass("user6"),
+            );
+            assert.equal(r.code, 0, r.stderr);
+            assert.match(
+              r.stdout,
+              /refused \(451, b'4\.3\.0 Backend server unavailable/,
+              proxy.logs().split("\n").slice(-25).join("\n"),
+            );
+            // Both were tried, in hash order: the silent one ran into the pool's 500 ms connect timeout.
+            const failover = /upstream smtp_pool server 127\.0\.0\.1:(\d+) failed, trying 127\.0\.0\.1:(\d+)/;
+            assert.ok(await waitFor(() => failover.test(proxy.logs())), proxy.logs());
+            const [, first, second] = failover.exec(proxy.logs())!;
+            assert.deepEqual([first, second].map(Number).sort(), [silent, dead].sort());
+            const timedOut = new RegExp(`backend 127\\.0\\.0\\.1:${silent} login failed: upstream timed out`);
+            assert.ok(await waitFor(() => timedOut.test(proxy.logs())), proxy.logs());
+            assert.ok(
+              await metric(proxy, /^mailproxy_upstream_unavailable_total\{.*upstream="smtp_pool"/) >= 1,
+            );
+          },
+        );
+
         await t.step("backup only when everything else is down; then a temporary failure", async () => {
           await a.stop();
           assert.ok(
@@ -388,6 +451,8 @@ for (const runtime of RUNTIMES) {
         });
       } finally {
         await proxy.stop();
+        for (const sock of held) sock.destroy();
+        silentServer.close();
         await auth.stop();
         await Promise.all([a.stop(), b.stop(), c.stop()]);
       }
