@@ -12,7 +12,7 @@ import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { type CellResult, runCell } from "./bench/cell.ts";
 import { type IdleResult, idleTable, runIdle } from "./bench/idle.ts";
-import { type BenchLab, startBenchLab } from "./bench/lab.ts";
+import { type BenchLab, startAuthProcess, startBenchLab } from "./bench/lab.ts";
 import { cpuCount } from "./bench/proc.ts";
 import { profileTable } from "./bench/profile.ts";
 import {
@@ -24,7 +24,7 @@ import {
   warnings,
 } from "./bench/report.ts";
 import { sleep } from "./bench/spawn.ts";
-import { directTarget, mailproxyTarget, nginxTarget, type Target } from "./bench/targets.ts";
+import { directTarget, mailproxyTarget, nginxTarget, type Target, upstreamTables } from "./bench/targets.ts";
 import { type Workload, WORKLOADS } from "./bench/workloads.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -94,6 +94,13 @@ const TARGETS: TargetDef[] = [
       runs: (w) => w.unit !== "MB/s",
     },
     {
+      // Logins routed through an [[upstream]] (Auth-Upstream from a second, identical auth
+      // service) to the same backends: what routing costs per login next to the fixed target.
+      name: `mailproxy-${runtime}-up`,
+      start: (lab) => upstreamTarget(lab, runtime),
+      runs: (w) => w.unit === "logins/s",
+    },
+    {
       // worker_processes = 2: how logins scale from one process to two (Deno needs --unstable-net
       // for SO_REUSEPORT).
       name: `mailproxy-${runtime}-w2`,
@@ -107,6 +114,39 @@ const TARGETS: TargetDef[] = [
     },
   ]),
 ];
+
+/** mailproxy with an `[[upstream]]` per protocol and its own auth service answering Auth-Upstream. */
+async function upstreamTarget(lab: BenchLab, runtime: "deno" | "bun"): Promise<Target> {
+  const name = `mailproxy-${runtime}-up`;
+  const auth = await startAuthProcess(
+    lab.dir,
+    `auth-up-${runtime}`,
+    {
+      imap: `127.0.0.1:${lab.dovecot.imapPort}`,
+      pop3: `127.0.0.1:${lab.dovecot.pop3Port}`,
+      smtp: lab.postfix ? `127.0.0.1:${lab.postfix.smtpPort}` : undefined,
+    },
+    undefined,
+    ["--upstream"],
+  );
+  try {
+    const target = await mailproxyTarget(name, lab, {
+      runtime,
+      authUrl: auth.url,
+      tables: upstreamTables(lab),
+    });
+    return {
+      ...target,
+      stop: async () => {
+        await target.stop();
+        await auth.stop();
+      },
+    };
+  } catch (err) {
+    await auth.stop();
+    throw err;
+  }
+}
 
 if (flags.help) {
   console.log(`deno task bench [flags]

@@ -45,6 +45,17 @@ const CONTEXTS: Partial<Record<KeyContext, { title: string; where: string; intro
     where: "[[static_auth.user]]",
     intro: "One built-in user per table.",
   },
+  upstream: {
+    title: "[[upstream]]",
+    where: "[[upstream]]",
+    intro: "A pool of backend servers with per-user affinity, health checks, failover and drain (mailproxy " +
+      "only; nginx stream `upstream` vocabulary).",
+  },
+  "upstream.server": {
+    title: "[[upstream]] server entries",
+    where: "`server = [{ ... }]` of an [[upstream]]",
+    intro: "One entry per backend server of the pool.",
+  },
 };
 
 /** How each value kind is written; kinds without text fall back to their name. */
@@ -70,9 +81,11 @@ const KINDS: Partial<Record<ValueKind, string>> = {
   ssl_session_cache: 'string: `"off"`, `"none"`, `"builtin[:N]"` and/or `"shared:NAME:SIZE"`',
   sni: "array of tables `{ name, ssl_certificate, ssl_certificate_key }`",
   workers: '`"auto"` or an integer',
-  backend: '`"ip:port"`, or `{ imap = "ip:port", pop3 = "ip:port", smtp = "ip:port" }`',
+  backend: '`"ip:port"` or `"upstream:NAME"`, or `{ imap = "ip:port", pop3 = "upstream:NAME", ... }`',
   password_hash: '`"$scrypt$..."` from `mailproxy hash-password`',
   error_log: '`"TARGET [LEVEL]"` or an array of them; TARGET `stderr`, a file path or `syslog:server=…`',
+  backend_address: '`"ip:port"`',
+  health_check: '`{ interval = "5s", timeout = "2s", fails = 2, passes = 2 }`',
   table: "table",
   table_array: "array of tables",
   unsupported: "not supported",

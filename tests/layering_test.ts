@@ -24,6 +24,7 @@ export const FLOORS: readonly (readonly string[])[] = [
   ["access", "relay", "proxy_protocol"],
   ["config"],
   ["auth", "tls", "resolver", "log", "convert"],
+  ["upstream"],
   ["protocols"],
   ["session"],
   ["admin"],

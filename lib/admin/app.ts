@@ -5,7 +5,7 @@
  * With `worker_processes` > 1 the supervisor's app also asks every worker copy
  * (`workers`, see fleet.ts) and shows them as one: counts and metrics summed, all
  * sessions listed, kicks, reloads and flushes passed on to the copy that holds them.
- * Routes for backend drain/enable do not exist because backend pools do not.
+ * Backend pools (`[[upstream]]`) have their own routes (upstreams.ts).
  * @module
  */
 
@@ -29,6 +29,8 @@ import { openApiDocument } from "./openapi.ts";
 import { filterQuery, sessionFilter, type SessionView, sessionView, sessionWorker } from "./sessions.ts";
 import { pageModel, type StatusJson, statusJson, statusModel, type StatusSource } from "./status_model.ts";
 import { renderStatusPage } from "./status_page.tsx";
+import { addUpstreamRoutes, upstreamsView } from "./upstreams.ts";
+import type { UpstreamRouter } from "../upstream/mod.ts";
 
 export type { StatusSource } from "./status_model.ts";
 export type { WorkerLink } from "./fleet.ts";
@@ -60,6 +62,8 @@ export interface AdminDeps {
   authCache?: AuthCache;
   /** The worker copies (in the supervisor of `worker_processes` > 1); absent = this process alone. */
   workers?: () => readonly WorkerLink[];
+  /** The `[[upstream]]` router; absent = no upstreams (GET /upstreams is empty). */
+  upstreams?: UpstreamRouter;
 }
 
 /** Builds the Hono app. */
@@ -69,11 +73,15 @@ export function createAdminApp(deps: AdminDeps): Hono {
   app.use("*", requireToken(typeof token === "function" ? token : () => token));
   const links = () => deps.workers?.() ?? [];
 
+  const upstreamDeps = { upstreams: deps.upstreams, workers: links };
+
   /** `/status` of every process, summed. */
   async function status(): Promise<StatusJson> {
     const own = statusJson(statusModel(deps.status, deps.registry, deps.metrics));
     const copies = links();
-    return copies.length === 0 ? own : mergeStatus(own, await askWorkers(copies, "GET", "/status"));
+    const out = copies.length === 0 ? own : mergeStatus(own, await askWorkers(copies, "GET", "/status"));
+    out.upstreams = await upstreamsView(upstreamDeps);
+    return out;
   }
 
   /** The sessions of every process that match the filter given as `query`. */
@@ -100,7 +108,9 @@ export function createAdminApp(deps: AdminDeps): Hono {
 
   app.get("/", async (c) => {
     if (links().length === 0) {
-      return c.html(renderStatusPage(statusModel(deps.status, deps.registry, deps.metrics)));
+      const model = statusModel(deps.status, deps.registry, deps.metrics);
+      model.upstreams = await upstreamsView(upstreamDeps);
+      return c.html(renderStatusPage(model));
     }
     const [summed, list] = await Promise.all([status(), sessions("", null)]);
     return c.html(renderStatusPage(pageModel(summed, list)));
@@ -228,6 +238,8 @@ export function createAdminApp(deps: AdminDeps): Hono {
       return c.json(unreachable.length > 0 ? { flushed, unreachable_workers: unreachable } : { flushed });
     });
   }
+
+  addUpstreamRoutes(app, upstreamDeps);
 
   app.notFound((c) => c.json({ error: "not_found", message: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => c.json({ error: "internal", message: err.message }, 500));

@@ -124,11 +124,21 @@ export function mergeStatus(local: StatusJson, answers: WorkerAnswer[]): StatusJ
       const w = obj(rates[r]);
       for (const k of ["m1", "m5", "m15", "total"] as const) out.login_rates[r][k] += num(w[k]);
     }
+    addHistory(out, obj(body.history));
     addListeners(out, list(body.listeners));
     addAuth(out, list(body.auth));
     addBackends(out, list(body.backends));
   }
   return out;
+}
+
+/** Per-minute charts: the workers' values added minute by minute. */
+function addHistory(out: StatusJson, history: Record<string, unknown>): void {
+  if (!out.history) return;
+  for (const key of ["logins", "sessions"] as const) {
+    const theirs = list(history[key]);
+    out.history[key] = out.history[key].map((v, i) => v + num(theirs[i]));
+  }
 }
 
 function addListeners(out: StatusJson, listeners: unknown[]): void {

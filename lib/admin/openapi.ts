@@ -67,6 +67,70 @@ const unreachable: Json = {
     "their indexes. Nothing was done there.",
 };
 
+const upstreamServer: Json = {
+  type: "object",
+  properties: {
+    address: { type: "string", description: "host:port" },
+    state: { type: "string", enum: ["up", "drain", "down"] },
+    weight: { type: "integer" },
+    backup: { type: "boolean" },
+    healthy: { type: "boolean", description: "Health checks and login connects say it works." },
+    sessions: { type: "integer", description: "Sessions relayed to it now." },
+    users: { type: "integer", description: "Users (or domains) with a live sticky route to it." },
+  },
+};
+
+const upstream: Json = {
+  type: "object",
+  properties: {
+    name: { type: "string" },
+    protocol: { type: "string", enum: ["imap", "pop3", "smtp"] },
+    hash: { type: "string", enum: ["user", "domain", "none"] },
+    servers: { type: "array", items: { $ref: "#/components/schemas/UpstreamServer" } },
+  },
+};
+
+const route: Json = {
+  type: "object",
+  properties: {
+    upstream: { type: "string" },
+    server: { type: ["string", "null"] },
+    source: { type: "string", enum: ["pin", "sticky", "hash", "least_conn"] },
+  },
+};
+
+const upstreamServerParams = [
+  { name: "name", in: "path", required: true, schema: { type: "string" }, description: "Upstream name." },
+  {
+    name: "address",
+    in: "path",
+    required: true,
+    schema: { type: "string" },
+    description: "The server as host:port, plain or URL-encoded.",
+  },
+];
+
+const pinBody: Json = {
+  type: "object",
+  required: ["server"],
+  properties: {
+    server: { type: "string", description: "host:port of a server of an upstream." },
+    upstream: { type: "string", description: "Needed only when several upstreams have that server." },
+  },
+};
+
+const pinAnswer: Json = {
+  type: "object",
+  properties: {
+    user: { type: "string" },
+    upstream: { type: "string" },
+    server: { type: "string" },
+    source: { const: "pin" },
+    kicked: { type: "integer", description: "Sessions ended on other servers." },
+    unreachable_workers: unreachable,
+  },
+};
+
 const killed: Json = {
   type: "object",
   properties: {
@@ -120,7 +184,14 @@ export function openApiDocument(version: string): Json {
         "`Authorization: Bearer TOKEN` (or HTTP Basic with the token as password).",
     },
     components: {
-      schemas: { Error: error, Session: session, Worker: worker },
+      schemas: {
+        Error: error,
+        Session: session,
+        Worker: worker,
+        Upstream: upstream,
+        UpstreamServer: upstreamServer,
+        Route: route,
+      },
       securitySchemes: {
         bearer: { type: "http", scheme: "bearer" },
         basic: { type: "http", scheme: "basic" },
@@ -230,6 +301,146 @@ export function openApiDocument(version: string): Json {
                 { type: "object", properties: { errors: { type: "array", items: { type: "string" } } } },
               ],
             }),
+          },
+        },
+      },
+      "/upstreams": {
+        get: {
+          summary: "Backend upstreams ([[upstream]]) and their servers: state (up, drain, down), health, " +
+            "sessions and users (live sticky routes), summed over the worker processes",
+          responses: {
+            200: json("Upstreams", {
+              type: "object",
+              properties: { upstreams: { type: "array", items: { $ref: "#/components/schemas/Upstream" } } },
+            }),
+          },
+        },
+      },
+      "/upstreams/{name}/servers/{address}": {
+        parameters: upstreamServerParams,
+        post: {
+          summary: "Change a server's state and/or weight at runtime (in every worker process; kept across " +
+            "reloads, lost on restart). drain = keeps its users, takes no new ones; down = takes nobody",
+          requestBody: {
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  properties: {
+                    state: { type: "string", enum: ["up", "drain", "down"] },
+                    weight: { type: "integer", minimum: 1, maximum: 1000 },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            200: json("The server now", {
+              type: "object",
+              properties: {
+                upstream: { type: "string" },
+                server: { $ref: "#/components/schemas/UpstreamServer" },
+                unreachable_workers: unreachable,
+              },
+            }),
+            400: errorResponse("Neither state nor weight, or a bad value"),
+            404: errorResponse("No such upstream or server"),
+          },
+        },
+      },
+      "/upstreams/{name}/servers/{address}/flush": {
+        parameters: upstreamServerParams,
+        post: {
+          summary:
+            "Forget the server's sticky routes and end its sessions in paced batches (50 every 200 ms), " +
+            "so its users log in again on other servers (doveadm director flush)",
+          responses: {
+            200: json("Flush started", {
+              type: "object",
+              properties: {
+                upstream: { type: "string" },
+                server: { type: "string" },
+                routes: { type: "integer", description: "Sticky routes forgotten." },
+                sessions: { type: "integer", description: "Sessions being ended." },
+                unreachable_workers: unreachable,
+              },
+            }),
+            404: errorResponse("No such upstream or server"),
+          },
+        },
+      },
+      "/routes/{user}": {
+        parameters: [
+          {
+            name: "user",
+            in: "path",
+            required: true,
+            schema: { type: "string" },
+            description: "Login name the backend sees.",
+          },
+          {
+            name: "upstream",
+            in: "query",
+            required: false,
+            schema: { type: "string" },
+            description: "Only this upstream.",
+          },
+        ],
+        get: {
+          summary:
+            "Where the user's next login goes in each upstream, and why (pin, sticky, hash, least_conn); " +
+            "the first upstream's answer is also at the top level. Changes nothing",
+          responses: {
+            200: json("Route", {
+              type: "object",
+              properties: {
+                user: { type: "string" },
+                upstream: { type: "string" },
+                server: {
+                  type: ["string", "null"],
+                  description: "null when no server can take the user now.",
+                },
+                source: { type: "string", enum: ["pin", "sticky", "hash", "least_conn"] },
+                routes: { type: "array", items: { $ref: "#/components/schemas/Route" } },
+              },
+            }),
+            404: errorResponse("No upstreams, or no such upstream"),
+          },
+        },
+        put: {
+          summary:
+            "Pin the user to a server and end its sessions on other servers of that upstream, so they " +
+            "log in again there (doveadm director move)",
+          requestBody: { content: { "application/json": { schema: pinBody } } },
+          responses: {
+            200: json("Pinned", pinAnswer),
+            400: errorResponse("No server given"),
+            404: errorResponse("No upstream has that server"),
+            409: errorResponse("Several upstreams have that server: name one"),
+          },
+        },
+        post: {
+          summary: "The same as PUT (the form worker processes are sent)",
+          requestBody: { content: { "application/json": { schema: pinBody } } },
+          responses: {
+            200: json("Pinned", pinAnswer),
+            400: errorResponse("No server given"),
+            404: errorResponse("No upstream has that server"),
+          },
+        },
+        delete: {
+          summary:
+            "Forget the user's pins and sticky routes (doveadm director remove): the next login is hashed",
+          responses: {
+            200: json("Removed", {
+              type: "object",
+              properties: {
+                user: { type: "string" },
+                pins_removed: { type: "integer" },
+                unreachable_workers: unreachable,
+              },
+            }),
+            404: errorResponse("No upstreams"),
           },
         },
       },

@@ -8,6 +8,7 @@
 import process from "node:process";
 import type { LoginResult, MailproxyMetrics } from "../metrics/mod.ts";
 import type { SessionRegistry } from "../session/mod.ts";
+import type { UpstreamStatus } from "../upstream/mod.ts";
 import { type SessionView, sessionView } from "./sessions.ts";
 
 /** One bound listener. */
@@ -57,6 +58,10 @@ export interface StatusModel {
   backends: BackendHealth[];
   /** The processes of `worker_processes`: this one alone, or the supervisor's whole view. */
   workers: WorkerEntry[];
+  /** Backend pools with their servers (filled in by the admin app; empty without `[[upstream]]`). */
+  upstreams: UpstreamStatus[];
+  /** Per minute over the last hour, oldest first: successful logins, and the most sessions open. */
+  history: { logins: number[]; sessions: number[] };
 }
 
 /** One worker process as `/status` lists it. */
@@ -122,6 +127,7 @@ export function statusModel(
     const w = metrics.loginRates[r];
     return [r, { m1: w.sum(60_000), m5: w.sum(300_000), m15: w.sum(900_000), total: totals[r] ?? 0 }];
   })) as StatusModel["logins"];
+  metrics.sessionHistory.record(sessions.length);
   const last = source.lastReload?.() ?? null;
   const uptime = Math.round((now - source.startedAt) / 1000);
   return {
@@ -146,6 +152,8 @@ export function statusModel(
       sessions: sessions.length,
       uptime_seconds: uptime,
     }],
+    upstreams: [],
+    history: { logins: metrics.loginHistory.series(), sessions: metrics.sessionHistory.series() },
   };
 }
 

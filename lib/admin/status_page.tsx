@@ -9,6 +9,7 @@
 
 import type { FC } from "hono/jsx";
 import type { StatusModel } from "./status_model.ts";
+import { BarChart } from "./chart.tsx";
 
 /** Seconds between automatic reloads of the page. */
 export const REFRESH_SECONDS = 5;
@@ -21,7 +22,8 @@ h1{font-size:1.4rem;margin:0 0 .2rem}h2{font-size:1.05rem;margin:1.6rem 0 .4rem}
 table{border-collapse:collapse;background:#fff;min-width:40%}
 th,td{border:1px solid #d7dce1;padding:.25rem .6rem;text-align:left;white-space:nowrap}
 th{background:#eef1f4}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.muted{color:#68717a}.bad{color:#b3261e;font-weight:600}.ok{color:#1b7f3b}
+.muted{color:#68717a}.bad{color:#b3261e;font-weight:600}.ok{color:#1b7f3b}.warn{color:#9a6700;font-weight:600}
+.charts{display:flex;flex-wrap:wrap;gap:1.5rem}figure.chart{margin:0}figure.chart svg{background:#fff;border:1px solid #d7dce1}
 `;
 
 function duration(seconds: number): string {
@@ -188,6 +190,39 @@ const Backends: FC<{ model: StatusModel }> = ({ model }) =>
     </table>
   );
 
+const Upstreams: FC<{ model: StatusModel }> = ({ model }) => (
+  <table id="upstreams">
+    <thead>
+      <tr>
+        <th>upstream</th>
+        <th>server</th>
+        <th>state</th>
+        <th>health</th>
+        <th>weight</th>
+        <th>sessions</th>
+        <th>users</th>
+      </tr>
+    </thead>
+    <tbody>
+      {model.upstreams.flatMap((u) =>
+        u.servers.map((s) => (
+          <tr>
+            <td>
+              {u.name} <span class="muted">({u.protocol}, hash {u.hash})</span>
+            </td>
+            <td>{s.address}{s.backup ? <span class="muted">backup</span> : ""}</td>
+            <td class={s.state === "up" ? "ok" : s.state === "drain" ? "warn" : "bad"}>{s.state}</td>
+            <td class={s.healthy ? "ok" : "bad"}>{s.healthy ? "healthy" : "unhealthy"}</td>
+            <td class="n">{s.weight}</td>
+            <td class="n">{s.sessions}</td>
+            <td class="n">{s.users}</td>
+          </tr>
+        ))
+      )}
+    </tbody>
+  </table>
+);
+
 const Workers: FC<{ model: StatusModel }> = ({ model }) => (
   <table id="workers">
     <thead>
@@ -248,6 +283,16 @@ export const StatusPage: FC<{ model: StatusModel }> = ({ model }) => (
           <Workers model={model} />
         </>
       )}
+      <h2>Last hour</h2>
+      <div class="charts">
+        <BarChart id="chart-logins" label="Logins per minute" values={model.history.logins} unit="logins" />
+        <BarChart
+          id="chart-sessions"
+          label="Sessions (most open per minute)"
+          values={model.history.sessions}
+          unit="sessions"
+        />
+      </div>
       <h2>Listeners</h2>
       <Listeners model={model} />
       <h2>Sessions</h2>
@@ -256,11 +301,18 @@ export const StatusPage: FC<{ model: StatusModel }> = ({ model }) => (
       <Logins model={model} />
       <h2>Auth</h2>
       <Auth model={model} />
+      {model.upstreams.length > 0 && (
+        <>
+          <h2>Upstreams</h2>
+          <Upstreams model={model} />
+        </>
+      )}
       <h2>Backends</h2>
       <Backends model={model} />
       <p class="muted">
         JSON: <a href="/status">/status</a> · <a href="/sessions">/sessions</a> ·{" "}
-        <a href="/metrics">/metrics</a> · <a href="/openapi.json">/openapi.json</a>
+        <a href="/metrics">/metrics</a> · <a href="/upstreams">/upstreams</a> ·{" "}
+        <a href="/openapi.json">/openapi.json</a>
       </p>
     </body>
   </html>

@@ -6,7 +6,7 @@
  */
 
 import { isIPv6 } from "node:net";
-import type { AuthRequest, AuthResult } from "./types.ts";
+import type { AuthOk, AuthRequest, AuthResult } from "./types.ts";
 import type { MailProtocol } from "../types.ts";
 import type { AuthHttpUrl } from "../config/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../util/bytes.ts";
@@ -146,6 +146,8 @@ export interface ParsedReply {
   errorCode?: string;
   /** mailproxy only: `Auth-Backend-TLS` (raw value; checked in {@link decide}). */
   backendTls?: string;
+  /** mailproxy only: `Auth-Upstream`, an `[[upstream]]` name (wins over Auth-Server/Auth-Port). */
+  upstream?: string;
   /** `Connection` (for auth_http_keepalive; nginx ignores it). */
   connection?: string;
   /** `Content-Length` (for auth_http_keepalive: a body forbids reuse). */
@@ -390,6 +392,9 @@ export class AuthReplyParser {
       case "auth-backend-tls":
         r.backendTls = value;
         break;
+      case "auth-upstream":
+        r.upstream = value;
+        break;
       case "connection":
         r.connection = value;
         break;
@@ -412,6 +417,8 @@ export interface DecideOptions {
   hasPassword: boolean;
   /** `host:port` of the auth server for error reasons, as nginx logs it. */
   peer?: string;
+  /** The server's `upstream`: a reply without Auth-Server/Auth-Port (and without Auth-Upstream) goes there. */
+  defaultUpstream?: string;
 }
 
 /** A value from the auth server, made safe for a log line (controls and non-ASCII as `\\xNN`). */
@@ -449,6 +456,19 @@ export function decide(
     return fail;
   }
   if (parsed.wait) return { status: "wait", wait };
+  // mailproxy's upstreams: Auth-Upstream wins over Auth-Server/Auth-Port; a reply naming
+  // no backend at all goes to the server's default upstream.
+  const upstream = parsed.upstream !== undefined
+    ? parsed.upstream
+    : !parsed.server && !parsed.port
+    ? opts.defaultUpstream
+    : undefined;
+  if (upstream !== undefined) {
+    if (!/^[\x21-\x7e]{1,200}$/.test(upstream)) {
+      return { status: "error", reason: `${who} sent invalid Auth-Upstream:"${forLog(upstream)}"` };
+    }
+    return withExtras({ status: "ok", server: "", port: 0, upstream }, parsed, protocol, opts, who);
+  }
   if (!parsed.server || !parsed.port) {
     return { status: "error", reason: `${who} did not send server or port` };
   }
@@ -464,7 +484,20 @@ export function decide(
   if (!(port >= 1 && port <= 65535)) {
     return { status: "error", reason: `${who} sent invalid server port:"${forLog(parsed.port)}"` };
   }
-  const ok: AuthResult = { status: "ok", server, port };
+  return withExtras({ status: "ok", server, port }, parsed, protocol, opts, who);
+}
+
+/** The password check and the optional headers of an OK reply (Auth-User, Auth-Pass, Auth-Backend-TLS). */
+function withExtras(
+  ok: AuthOk,
+  parsed: ParsedReply,
+  protocol: MailProtocol,
+  opts: DecideOptions,
+  who: string,
+): AuthResult {
+  if (ok.upstream !== undefined && protocol !== "smtp" && !opts.hasPassword && parsed.pass === undefined) {
+    return { status: "error", reason: `${who} did not send password` };
+  }
   if (parsed.user !== undefined) ok.user = parsed.user;
   if (parsed.pass !== undefined) ok.pass = parsed.pass;
   if (parsed.backendTls !== undefined) {

@@ -448,3 +448,43 @@ Deno.test("decide: port must be 1..65535", () => {
   assert.equal((port("65535") as { port: number }).port, 65535);
   assert.equal((port("1") as { port: number }).port, 1);
 });
+
+Deno.test("decide: Auth-Upstream wins over Auth-Server; Auth-Server alone keeps nginx's meaning", () => {
+  const opts = { hasPassword: true, peer: "127.0.0.1:9000" };
+  const both = parsed(`${OK}Auth-Upstream: imap_main\r\nAuth-User: alice@example.org\r\n\r\n`);
+  assert.deepEqual(decide(both, "imap", opts), {
+    status: "ok",
+    server: "",
+    port: 0,
+    upstream: "imap_main",
+    user: "alice@example.org",
+  });
+  assert.deepEqual(decide(parsed(`${OK}\r\n`), "imap", { ...opts, defaultUpstream: "pool" }), {
+    status: "ok",
+    server: "10.0.0.5",
+    port: 143,
+  });
+  // No backend named at all: the server's default upstream, else nginx's error.
+  const bare = parsed("Auth-Status: OK\r\n\r\n");
+  assert.deepEqual(decide(bare, "pop3", { ...opts, defaultUpstream: "pool" }), {
+    status: "ok",
+    server: "",
+    port: 0,
+    upstream: "pool",
+  });
+  assert.equal(
+    (decide(bare, "pop3", opts) as { reason: string }).reason,
+    "auth http server 127.0.0.1:9000 did not send server or port",
+  );
+  // The password rule applies to upstream replies too (APOP / CRAM-MD5).
+  assert.equal(
+    (decide(parsed("Auth-Status: OK\r\nAuth-Upstream: p\r\n\r\n"), "imap", { hasPassword: false }) as {
+      reason: string;
+    }).reason,
+    "auth http server did not send password",
+  );
+  assert.deepEqual(
+    decide(parsed("Auth-Status: OK\r\nAuth-Upstream: bad name\r\n\r\n"), "imap", opts),
+    { status: "error", reason: 'auth http server 127.0.0.1:9000 sent invalid Auth-Upstream:"bad name"' },
+  );
+});

@@ -5,7 +5,6 @@
  */
 
 import type { AuthProvider, AuthRequest, AuthResult } from "./types.ts";
-import type { MailProtocol } from "../types.ts";
 import type { StaticAuthConfig, StaticUser } from "../config/mod.ts";
 import { hashPassword, verifyPassword } from "./password_hash.ts";
 import type { VerifyCache } from "./password_hash.ts";
@@ -65,7 +64,7 @@ export class StaticAuthProvider implements AuthProvider {
     switch (request.method) {
       case "none":
         // SMTP without AUTH (MX use): relay to the smtp backend, no user involved.
-        return this.#backend(request.protocol, null) ??
+        return this.#backend(request, null) ??
           { status: "error", reason: `static auth has no ${request.protocol} backend` };
       case "apop":
       case "cram-md5":
@@ -84,13 +83,21 @@ export class StaticAuthProvider implements AuthProvider {
     const ok = await this.#verify(request.pass, hash, { cache: this.#cache });
     if (signal?.aborted) return aborted();
     if (!user || !ok) return this.#fail(INVALID_LOGIN);
-    return this.#backend(request.protocol, user) ??
+    return this.#backend(request, user) ??
       { status: "error", reason: `static user ${user.name} has no ${request.protocol} backend` };
   }
 
-  #backend(protocol: MailProtocol, user: StaticUser | null): AuthResult | null {
-    const backend = user?.backend[protocol] ?? this.#config.backend[protocol];
-    return backend ? { status: "ok", server: backend.host, port: backend.port } : null;
+  #backend(request: AuthRequest, user: StaticUser | null): AuthResult | null {
+    const backend = user?.backend[request.protocol] ?? this.#config.backend[request.protocol];
+    if (backend && "upstream" in backend) {
+      return { status: "ok", server: "", port: 0, upstream: backend.upstream };
+    }
+    if (backend) return { status: "ok", server: backend.host, port: backend.port };
+    // No backend of its own: the server's default upstream, if it has one.
+    if (request.defaultUpstream) {
+      return { status: "ok", server: "", port: 0, upstream: request.defaultUpstream };
+    }
+    return null;
   }
 
   #fail(message: string): AuthResult {

@@ -30,14 +30,25 @@ export interface AuthRequest {
   tls?: ClientTlsInfo;
   /** Session id, for logs of the provider. Never sent to auth_http (nginx does not). */
   sessionId: string;
+  /**
+   * mailproxy only: the server's `upstream`, where the login goes when the reply names
+   * no backend (no Auth-Server/Auth-Port, no static backend). Never sent to auth_http.
+   */
+  defaultUpstream?: string;
 }
 
 /** Where to send the user, and as whom. */
 export interface AuthOk {
   status: "ok";
-  /** Backend IP address (IPv4 dotted quad or bare IPv6). */
+  /** Backend IP address (IPv4 dotted quad or bare IPv6); `""` when {@link upstream} is set. */
   server: string;
+  /** Backend port; 0 when {@link upstream} is set. */
   port: number;
+  /**
+   * mailproxy only: the `[[upstream]]` that chooses the backend (Auth-Upstream, the
+   * server's `upstream`, a static `"upstream:NAME"`); server/port are then unused.
+   */
+  upstream?: string;
   /** Replacement login / password towards the backend (Auth-User / Auth-Pass). */
   user?: string;
   pass?: string;

@@ -118,15 +118,33 @@ function kindSchema(spec: KeySpec): Json {
     }
     case "password_hash":
       return { type: "string", pattern: "^\\$scrypt\\$\\S+$" };
+    case "backend_address":
+      return { type: "string", pattern: BACKEND };
+    case "health_check": {
+      const time = { anyOf: [{ type: "integer", minimum: 0 }, { type: "string", pattern: DURATION }] };
+      const count = { type: "integer", minimum: 1, maximum: 100 };
+      return {
+        type: "object",
+        properties: { interval: time, timeout: time, fails: count, passes: count },
+        additionalProperties: false,
+      };
+    }
     case "unsupported":
       return spec.accept === undefined ? { not: {} } : { const: spec.accept };
     case "table":
       return tableSchema(spec.name as TableName);
     case "table_array":
-      return { type: "array", items: tableSchema(spec.name === "server" ? "server" : "static_auth.user") };
+      return { type: "array", items: tableSchema(arrayTable(spec)) };
     case "removed":
       throw new Error("removed keys have no schema");
   }
+}
+
+/** The table each element of a `table_array` key is. */
+function arrayTable(spec: KeySpec): TableName {
+  if (spec.context === "static_auth") return "static_auth.user";
+  if (spec.context === "upstream") return "upstream.server";
+  return spec.name === "upstream" ? "upstream" : "server";
 }
 
 function describeKey(spec: KeySpec): string {

@@ -9,7 +9,7 @@ import { isAbsolute, resolve } from "node:path";
 import { isPasswordHash } from "../util/phc_scrypt.ts";
 import type { MailProtocol } from "../types.ts";
 import type { KeySpec, ValueKind } from "./schema.ts";
-import type { HostPort } from "./addr.ts";
+import type { BackendRef, HealthCheckConfig } from "./types.ts";
 import { checkRealIpEntry, checkResolverAddress, parseBackend } from "./addr.ts";
 import { type AccessAction, type AccessRule, parseAccessRule } from "../access/mod.ts";
 import { parseAuthHttpUrl } from "./auth_http_url.ts";
@@ -463,9 +463,15 @@ const accessList: Parser = (value, env) => {
 const PROTOCOLS: MailProtocol[] = ["imap", "pop3", "smtp", "sieve"];
 
 const backend: Parser = (value, env) => {
-  const one = (text: unknown, sub?: KeyPath): HostPort | undefined => {
+  const one = (text: unknown, sub?: KeyPath): BackendRef | undefined => {
     if (typeof text !== "string") {
-      env.invalid(`expected "ip:port", got ${describe(text)}`, sub);
+      env.invalid(`expected "ip:port" or "upstream:NAME", got ${describe(text)}`, sub);
+      return undefined;
+    }
+    const upstream = /^upstream:(.*)$/.exec(text);
+    if (upstream) {
+      if (upstream[1].trim() !== "") return { upstream: upstream[1].trim() };
+      env.invalid(`"upstream:" needs an upstream name ("upstream:NAME")`, sub);
       return undefined;
     }
     const parsed = parseBackend(text);
@@ -481,7 +487,7 @@ const backend: Parser = (value, env) => {
     env.invalid(`expected "ip:port" or a table { imap = "ip:port", ... }, got ${describe(value)}`);
     return undefined;
   }
-  const out: Partial<Record<MailProtocol, HostPort>> = {};
+  const out: Partial<Record<MailProtocol, BackendRef>> = {};
   let ok = true;
   for (const [key, text] of Object.entries(value)) {
     if (!(PROTOCOLS as string[]).includes(key)) {
@@ -497,6 +503,68 @@ const backend: Parser = (value, env) => {
     const hp = one(text, [key]);
     if (hp) out[key as MailProtocol] = hp;
     else ok = false;
+  }
+  return ok ? out : undefined;
+};
+
+const backendAddress: Parser = (value, env) => {
+  if (typeof value !== "string") {
+    env.invalid(`expected "ip:port", got ${describe(value)}`);
+    return undefined;
+  }
+  const parsed = parseBackend(value);
+  if (parsed.ok) return parsed.value;
+  env.invalid(parsed.error);
+  return undefined;
+};
+
+const HEALTH_CHECK_KEYS = ["interval", "timeout", "fails", "passes"];
+
+/** `{ interval, timeout, fails, passes }`; missing keys keep their defaults. */
+const healthCheck: Parser = (value, env) => {
+  if (!isTable(value)) {
+    env.invalid(
+      `expected a table { interval = "5s", timeout = "2s", fails = 2, passes = 2 }, got ${describe(value)}`,
+    );
+    return undefined;
+  }
+  const out: HealthCheckConfig = { interval: 5000, timeout: 2000, fails: 2, passes: 2 };
+  let ok = true;
+  for (const [key, raw] of Object.entries(value)) {
+    if (key === "interval" || key === "timeout") {
+      const ms = typeof raw === "number" && Number.isInteger(raw) && raw >= 0
+        ? raw * 1000
+        : typeof raw === "string"
+        ? parseDuration(raw)
+        : null;
+      const parsed = typeof ms === "number" ? { ok: true as const, value: ms } : ms;
+      if (parsed === null) {
+        env.invalid(`expected a duration like "5s", got ${describe(raw)}`, [key]);
+        ok = false;
+      } else if (!parsed.ok) {
+        env.invalid(parsed.error, [key]);
+        ok = false;
+      } else if (parsed.value > MAX_TIMER_MS || (key === "timeout" && parsed.value === 0)) {
+        env.invalid(`${key} ${describe(raw)} is out of range`, [key]);
+        ok = false;
+      } else out[key] = parsed.value;
+    } else if (key === "fails" || key === "passes") {
+      if (typeof raw === "number" && Number.isInteger(raw) && raw >= 1 && raw <= 100) out[key] = raw;
+      else {
+        env.invalid(`${key} must be an integer from 1 to 100, got ${describe(raw)}`, [key]);
+        ok = false;
+      }
+    } else {
+      env.invalid(
+        `unknown key "${key}" (expected ${HEALTH_CHECK_KEYS.join(", ")})${
+          didYouMean(key, HEALTH_CHECK_KEYS)
+        }`,
+        [
+          key,
+        ],
+      );
+      ok = false;
+    }
   }
   return ok ? out : undefined;
 };
@@ -678,6 +746,8 @@ const PARSERS: Record<ValueKind, Parser> = {
   sni,
   workers,
   backend,
+  backend_address: backendAddress,
+  health_check: healthCheck,
   password_hash: passwordHash,
   error_log: errorLog,
   unsupported,

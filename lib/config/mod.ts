@@ -17,12 +17,16 @@ export type { KeyContext, KeySpec, ValueKind } from "./schema.ts";
 export type {
   AdminConfig,
   AuthHttpUrl,
+  BackendRef,
   Config,
+  HealthCheckConfig,
   ListenSpec,
   LogConfig,
   ServerConfig,
   StaticAuthConfig,
   StaticUser,
+  UpstreamConfig,
+  UpstreamServerConfig,
 } from "./types.ts";
 export { splitHostPort } from "./addr.ts";
 export { parseValue } from "./kinds.ts";

@@ -12,6 +12,7 @@ import { Reporter } from "./report.ts";
 import { buildServer } from "./server.ts";
 import { readStaticAuth } from "./static_auth.ts";
 import { describeTable, readTable, type TableRead } from "./table.ts";
+import { checkUpstreamRefs, readUpstreams } from "./upstream.ts";
 import type { AdminConfig, Config, ListenSpec, LogConfig, ServerConfig } from "./types.ts";
 
 /** Everything needed to resolve one document. */
@@ -51,6 +52,9 @@ export function resolveConfig(input: ResolveInput): LoadResult {
     if (server) servers.push(server);
   });
   checkDuplicateListens(doc, serverTables, admin, rep);
+  const upstreams = readUpstreams(doc.upstream, baseDir, rep);
+  const rawUpstreams = Array.isArray(doc.upstream) ? doc.upstream.length : 0;
+  checkUpstreamRefs(servers, upstreams, staticAuth.config, rawUpstreams, rep);
 
   if (rep.errorCount > 0) return { ok: false, errors: rep.errors };
   const config: Config = {
@@ -70,6 +74,7 @@ export function resolveConfig(input: ResolveInput): LoadResult {
     admin,
     log,
     static_auth: staticAuth.config,
+    upstreams,
     warnings: rep.warnings,
   };
   return { ok: true, config };

@@ -55,12 +55,19 @@ export type ValueKind =
   | "sni"
   /** `worker_processes`: a positive integer or `"auto"`. */
   | "workers"
-  /** A backend: `"host:port"` for every protocol, or `{ imap = …, pop3 = …, smtp = …, sieve = … }`. */
+  /**
+   * A backend: `"host:port"` (or `"upstream:NAME"`) for every protocol, or
+   * `{ imap = …, pop3 = …, smtp = …, sieve = … }`.
+   */
   | "backend"
   /** A `$scrypt$…` hash made by `mailproxy hash-password`. */
   | "password_hash"
   /** `error_log`: `"TARGET [LEVEL]"` entries (stderr, a file, `syslog:server=…`); string or array. */
   | "error_log"
+  /** One server address `"ip:port"` (an `[[upstream]]` server). */
+  | "backend_address"
+  /** `health_check`: `{ interval, timeout, fails, passes }` of an `[[upstream]]`. */
+  | "health_check"
   /** A sub-table with its own keys (`[admin]`, `[log]`, `[static_auth]`). */
   | "table"
   /** An array of tables (`[[server]]`, `[[static_auth.user]]`). */
@@ -77,7 +84,16 @@ export type ValueKind =
  * - `top`: only at the top level.
  * - the other values name the sub-table the key belongs to.
  */
-export type KeyContext = "mail" | "server" | "top" | "admin" | "log" | "static_auth" | "static_auth.user";
+export type KeyContext =
+  | "mail"
+  | "server"
+  | "top"
+  | "admin"
+  | "log"
+  | "static_auth"
+  | "static_auth.user"
+  | "upstream"
+  | "upstream.server";
 
 /** A TOML value as written in a config file (what defaults and examples are expressed in). */
 export type TomlValue = string | number | boolean | readonly TomlValue[] | {
@@ -221,6 +237,17 @@ const ROWS = [
     doc: "Built-in users, an alternative to an auth_http server.",
     example: '[static_auth]\nbackend = "127.0.0.1:143"',
   },
+  {
+    name: "upstream",
+    kind: "table_array",
+    context: "top",
+    default: null,
+    directive: "upstream NAME { ... } (nginx stream)",
+    doc: "A pool of backend servers with per-user affinity, health checks, failover and drain; write one " +
+      "[[upstream]] table per pool. Logins reach it through Auth-Upstream, a server's upstream key, or a " +
+      'static backend "upstream:NAME".',
+    example: '[[upstream]]\nname = "imap_main"\nprotocol = "imap"\nserver = [{ address = "10.0.0.11:143" }]',
+  },
 
   // ---- server only -----------------------------------------------------------------
   {
@@ -246,6 +273,16 @@ const ROWS = [
   },
 
   // ---- core (mail level and server) ------------------------------------------------
+  {
+    name: "upstream",
+    kind: "string",
+    context: "server",
+    default: null,
+    directive: null,
+    doc: "The [[upstream]] that logins of this server go to when the auth reply (or static user) names no " +
+      "backend.",
+    example: 'upstream = "imap_main"',
+  },
   {
     name: "timeout",
     kind: "duration",
@@ -1033,6 +1070,147 @@ const ROWS = [
     doc: "This user's backend, overriding [static_auth].backend per protocol.",
     example: 'backend = { imap = "10.0.0.7:143" }',
   },
+  // ---- [[upstream]] --------------------------------------------------------------------
+  {
+    name: "name",
+    kind: "string",
+    context: "upstream",
+    required: true,
+    defaultDoc: "required",
+    directive: null,
+    doc: "The upstream's name (Auth-Upstream, a server's upstream, \"upstream:NAME\", the admin API).",
+    example: 'name = "imap_main"',
+  },
+  {
+    name: "protocol",
+    kind: "enum",
+    context: "upstream",
+    values: ["imap", "pop3", "smtp", "sieve"],
+    required: true,
+    defaultDoc: "required",
+    directive: null,
+    doc: "The protocol its servers speak; only servers of that protocol may use it.",
+    example: 'protocol = "imap"',
+  },
+  {
+    name: "hash",
+    kind: "enum",
+    context: "upstream",
+    values: ["user", "domain", "none"],
+    default: "user",
+    directive: "hash KEY consistent;",
+    doc: "Affinity key: user = the login name the backend sees, domain = its part after @, none = no " +
+      "affinity (least connections).",
+    example: 'hash = "domain"',
+  },
+  {
+    name: "sticky",
+    kind: "duration",
+    context: "upstream",
+    default: "15m",
+    directive: null,
+    doc: "How long a user stays on its server after its last session ended (Dovecot director_user_expire); " +
+      "0 = only while it has sessions.",
+    example: 'sticky = "1h"',
+  },
+  {
+    name: "max_reconnects",
+    kind: "int",
+    context: "upstream",
+    default: 2,
+    min: 0,
+    max: 16,
+    directive: null,
+    doc: "After a transport failure (refused, timeout, no greeting, closed before the login reply), how " +
+      "many more servers a login tries, in hash order. A rejected password is never retried.",
+    example: "max_reconnects = 1",
+  },
+  {
+    name: "health_check",
+    kind: "health_check",
+    context: "upstream",
+    default: { interval: "5s", timeout: "2s", fails: 2, passes: 2 },
+    directive: "health_check interval=TIME fails=N passes=N; (nginx plus)",
+    doc: "Active checks (connect and the protocol's greeting) every interval; a server is down after fails " +
+      "failed checks or failed login connects in a row, up again after passes good checks. interval = 0 " +
+      "turns active checks off.",
+    example: 'health_check = { interval = "10s", timeout = "3s", fails = 3, passes = 1 }',
+  },
+  {
+    name: "backend_tls",
+    kind: "enum",
+    context: "upstream",
+    values: ["off", "on", "starttls"],
+    boolAliases: ["off", "on"],
+    default: null,
+    defaultDoc: "the server's backend_tls",
+    directive: null,
+    doc: "TLS to this upstream's servers (as backend_tls, with the server's backend_tls_* settings).",
+    example: 'backend_tls = "on"',
+  },
+  {
+    name: "proxy_protocol",
+    kind: "enum",
+    context: "upstream",
+    values: ["off", "v1", "v2"],
+    boolAliases: ["off", "v1"],
+    default: null,
+    defaultDoc: "the server's proxy_protocol",
+    directive: null,
+    doc: "PROXY protocol header to this upstream's servers (as proxy_protocol).",
+    example: 'proxy_protocol = "v2"',
+  },
+  {
+    name: "server",
+    kind: "table_array",
+    context: "upstream",
+    default: [],
+    directive: "server ADDRESS [weight=N] [backup] [down];",
+    doc: "The pool's servers: an array of { address, weight, backup, state }.",
+    example:
+      'server = [{ address = "10.0.0.11:143", weight = 2 }, { address = "10.0.0.13:143", backup = true }]',
+  },
+  {
+    name: "address",
+    kind: "backend_address",
+    context: "upstream.server",
+    required: true,
+    defaultDoc: "required",
+    directive: null,
+    doc: 'The server\'s "ip:port".',
+    example: 'address = "10.0.0.11:143"',
+  },
+  {
+    name: "weight",
+    kind: "int",
+    context: "upstream.server",
+    default: 1,
+    min: 1,
+    max: 1000,
+    directive: "weight=N",
+    doc: "Relative share of users (weighted rendezvous hashing) or of connections (hash = none).",
+    example: "weight = 2",
+  },
+  {
+    name: "backup",
+    kind: "bool",
+    context: "upstream.server",
+    default: false,
+    directive: "backup",
+    doc: "Used only while no other server of the upstream is up.",
+    example: "backup = true",
+  },
+  {
+    name: "state",
+    kind: "enum",
+    context: "upstream.server",
+    values: ["up", "drain", "down"],
+    default: "up",
+    directive: "down / drain",
+    doc: "up; drain = keeps its users' existing affinity but takes no new users; down = takes nobody. The " +
+      "admin API changes it at runtime.",
+    example: 'state = "drain"',
+  },
 ] as const satisfies readonly KeySpec[];
 
 /** Every configuration key, grouped by context, in documentation order. */
@@ -1042,7 +1220,15 @@ export const CONFIG_KEYS: readonly KeySpec[] = ROWS;
 export type SchemaRow = (typeof ROWS)[number];
 
 /** A table of the config file: the top level, a `[[server]]`, or one of the sub-tables. */
-export type TableName = "top" | "server" | "admin" | "log" | "static_auth" | "static_auth.user";
+export type TableName =
+  | "top"
+  | "server"
+  | "admin"
+  | "log"
+  | "static_auth"
+  | "static_auth.user"
+  | "upstream"
+  | "upstream.server";
 
 /**
  * The keys allowed in a table. The top level and `[[server]]` both accept the

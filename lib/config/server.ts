@@ -72,6 +72,7 @@ export function buildServer(
 
   const listen = (own.values.get("listen") ?? []) as ListenSpec[];
   server.listen = listen;
+  server.upstream = own.values.get("upstream") ?? null;
   if (listen.length === 0 && !failed("listen")) {
     rep.error(header, `no "listen" is defined for server ${where}`);
   }
@@ -97,7 +98,10 @@ export function buildServer(
     }
     return explicit ?? (hasAuthHttp ? "http" : "static");
   }
-  if (server.auth === "static" && protocol) checkStaticBackends(protocol, staticAuth, header, where, rep);
+  // A server with a default upstream sends users without a backend of their own there.
+  if (server.auth === "static" && protocol && server.upstream === null) {
+    checkStaticBackends(protocol, staticAuth, header, where, rep);
+  }
 
   checkTls(listen, pick, failed, origin, header, where, rep);
   checkProxyProtocolAndBackendTls(listen, pick, failed, origin, header, where, rep);

@@ -5,11 +5,10 @@
  */
 
 import type { MailProtocol } from "../types.ts";
-import type { HostPort } from "./addr.ts";
 import { defaultOf } from "./defaults.ts";
 import type { Reporter } from "./report.ts";
 import { describeTable, readTable } from "./table.ts";
-import type { StaticAuthConfig, StaticUser } from "./types.ts";
+import type { BackendRef, StaticAuthConfig, StaticUser } from "./types.ts";
 
 /** The parsed table plus how many users were written (valid or not). */
 export interface StaticAuthRead {
@@ -18,7 +17,7 @@ export interface StaticAuthRead {
   declaredUsers: number;
 }
 
-type Backends = Partial<Record<MailProtocol, HostPort>>;
+type Backends = Partial<Record<MailProtocol, BackendRef>>;
 
 function isTable(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Date);

@@ -21,6 +21,7 @@ function describeServer(server: ServerConfig): string {
   if (server.starttls !== "off") parts.push(`(starttls ${server.starttls})`);
   parts.push("auth", server.auth);
   if (server.auth === "http" && server.auth_http) parts.push(server.auth_http.raw);
+  if (server.upstream !== null) parts.push("upstream", server.upstream);
   return parts.join(" ");
 }
 
@@ -36,6 +37,13 @@ export function summarizeConfig(config: Config, extras: SummaryExtras = {}): str
   lines.push(...config.servers.map(describeServer));
   const users = config.static_auth.users.length;
   if (users > 0) lines.push(`static_auth ${users} user${users === 1 ? "" : "s"}`);
+  for (const u of config.upstreams) {
+    const servers = u.servers.map((s) =>
+      s.address + (s.backup ? " backup" : "") + (s.state !== "up" ? ` ${s.state}` : "") +
+      (s.weight !== 1 ? ` weight=${s.weight}` : "")
+    );
+    lines.push(`upstream ${u.name} ${u.protocol} hash ${u.hash}: ${servers.join(", ")}`);
+  }
   lines.push(
     config.admin.listen
       ? `admin listen ${listenAddress(config.admin.listen)}${

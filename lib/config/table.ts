@@ -28,6 +28,8 @@ export function describeTable(table: TableName, index?: number): string {
       return `in [[server]] #${(index ?? 0) + 1}`;
     case "static_auth.user":
       return `in [[static_auth.user]] #${(index ?? 0) + 1}`;
+    case "upstream":
+      return `in [[upstream]] #${(index ?? 0) + 1}`;
     default:
       return `in [${table}]`;
   }
@@ -72,11 +74,21 @@ export function readTable(
   return read;
 }
 
-const TABLES: TableName[] = ["top", "server", "admin", "log", "static_auth", "static_auth.user"];
+const TABLES: TableName[] = [
+  "top",
+  "server",
+  "admin",
+  "log",
+  "static_auth",
+  "static_auth.user",
+  "upstream",
+  "upstream.server",
+];
 
 function placeOf(table: TableName): string {
   if (table === "top") return "at the top level";
-  if (table === "server" || table === "static_auth.user") return `in [[${table}]]`;
+  if (table === "server" || table === "static_auth.user" || table === "upstream") return `in [[${table}]]`;
+  if (table === "upstream.server") return "in an [[upstream]] server";
   return `in [${table}]`;
 }
 

@@ -73,6 +73,9 @@ interface KindTypes {
   sni: SniCertificate[];
   workers: number | "auto";
   error_log: ErrorLogTarget[];
+  /** `"ip:port"` of an `[[upstream]]` server (upstream.ts adds the formatted address). */
+  backend_address: { host: string; port: number };
+  health_check: HealthCheckConfig;
 }
 
 /** A row's value: enum rows their values, other kinds per {@link KindTypes}; `default: null` adds null. */
@@ -94,7 +97,7 @@ type ServerRow = Exclude<
 
 /** Kinds of derived rows that {@link KindTypes} has no type for; must stay `never` (a test checks). */
 export type UntypedRowKinds = Exclude<
-  (ServerRow | TopRow | Extract<SchemaRow, { context: "log" }>)["kind"],
+  (ServerRow | TopRow | UpstreamRow | Extract<SchemaRow, { context: "log" }>)["kind"],
   keyof KindTypes | "enum"
 >;
 
@@ -116,18 +119,55 @@ export interface ServerConfig extends ServerValues {
   line: number;
 }
 
+/** A static backend: an address, or an `[[upstream]]` written as `"upstream:NAME"`. */
+export type BackendRef = { host: string; port: number } | { upstream: string };
+
+/** `health_check` of an `[[upstream]]`: times in ms; interval 0 = no active checks. */
+export interface HealthCheckConfig {
+  interval: number;
+  timeout: number;
+  /** Failed checks (or failed login connects) in a row that mark a server down. */
+  fails: number;
+  /** Good checks in a row that mark it up again. */
+  passes: number;
+}
+
+/** One server of an `[[upstream]]`. */
+export interface UpstreamServerConfig {
+  /** `host:port` as formatted by formatHostPort (IPv6 in brackets): the server's identity. */
+  address: string;
+  host: string;
+  port: number;
+  weight: number;
+  backup: boolean;
+  /** The configured state; the admin API may override it at runtime. */
+  state: "up" | "drain" | "down";
+}
+
+/** The rows of an `[[upstream]]` table besides its `server` array. */
+type UpstreamRow = Exclude<Extract<SchemaRow, { context: "upstream" }>, { kind: "table_array" }>;
+
+/**
+ * An `[[upstream]]`: a pool of backends with affinity, health checks and failover. One field
+ * per `upstream` schema row (durations in ms; `backend_tls`/`proxy_protocol` null = the
+ * server's), derived like {@link ServerConfig}, and its servers.
+ */
+export interface UpstreamConfig extends RowValues<UpstreamRow> {
+  servers: UpstreamServerConfig[];
+}
+
 /** A built-in user of the `static` auth provider. */
 export interface StaticUser {
   name: string;
   /** PHC-style hash made by `mailproxy hash-password` (`$scrypt$…`). */
   password: string;
-  /** Backend per protocol (`host:port`), falling back to `[static_auth].backend`. */
-  backend: Partial<Record<MailProtocol, { host: string; port: number }>>;
+  /** Backend per protocol (`host:port` or an upstream), falling back to `[static_auth].backend`. */
+  backend: Partial<Record<MailProtocol, BackendRef>>;
 }
 
 /** The `[static_auth]` table. */
 export interface StaticAuthConfig {
-  backend: Partial<Record<MailProtocol, { host: string; port: number }>>;
+  backend: Partial<Record<MailProtocol, BackendRef>>;
   users: StaticUser[];
   /**
    * Delay (ms) before a failed login is answered, slowing password guessing; the
@@ -162,6 +202,8 @@ export interface Config extends RowValues<TopRow> {
   admin: AdminConfig;
   log: LogConfig;
   static_auth: StaticAuthConfig;
+  /** `[[upstream]]` pools, in file order. */
+  upstreams: UpstreamConfig[];
   /** Non-fatal findings (deprecated or no-op keys), shown by --check and logged at start. */
   warnings: string[];
 }

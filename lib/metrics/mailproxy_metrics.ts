@@ -13,6 +13,7 @@
 
 import { Counter, Gauge, Histogram, Registry } from "./registry.ts";
 import type { MergeRule } from "./sum.ts";
+import { MinuteHistory } from "./history.ts";
 import { RateWindow } from "./window.ts";
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -28,6 +29,9 @@ export const WORKER_MERGE_RULES: Readonly<Record<string, MergeRule>> = {
   process_start_time_seconds: "min",
   mailproxy_config_last_reload_successful: "min",
   mailproxy_config_last_reload_success_timestamp_seconds: "min",
+  // Each worker checks every server itself: up only if all of them see it up.
+  mailproxy_upstream_server_up: "min",
+  mailproxy_upstream_server_state: "max",
 };
 
 /** Login results the rate windows keep apart. */
@@ -42,6 +46,10 @@ export class MailproxyMetrics {
     failed: new RateWindow(),
     error: new RateWindow(),
   };
+  /** Successful logins per minute over the last hour (status page chart). */
+  readonly loginHistory = new MinuteHistory("sum");
+  /** The most sessions open in each minute of the last hour (sampled by the process; status page chart). */
+  readonly sessionHistory = new MinuteHistory("max");
   readonly buildInfo = this.registry.register(
     new Gauge("mailproxy_build_info", "Always 1; labels name the mailproxy version and the runtime."),
   );
@@ -61,7 +69,10 @@ export class MailproxyMetrics {
     new Counter(
       "mailproxy_logins_total",
       "Login attempts by protocol, auth method and result (ok, failed, error).",
-      (labels, n) => this.loginRates[labels.result as LoginResult]?.add(n),
+      (labels, n) => {
+        this.loginRates[labels.result as LoginResult]?.add(n);
+        if (labels.result === "ok") this.loginHistory.record(n);
+      },
     ),
   );
   readonly authDuration = this.registry.register(
@@ -132,6 +143,52 @@ export class MailproxyMetrics {
     new Gauge(
       "mailproxy_config_last_reload_success_timestamp_seconds",
       "When the running config was loaded (start or last successful reload), since the Unix epoch.",
+    ),
+  );
+
+  readonly upstreamServerUp = this.registry.register(
+    new Gauge(
+      "mailproxy_upstream_server_up",
+      "1 if the upstream server takes logins (health checks pass and its state is not down), else 0.",
+    ),
+  );
+  readonly upstreamServerState = this.registry.register(
+    new Gauge(
+      "mailproxy_upstream_server_state",
+      "1 for the upstream server's current admin state (state = up, drain or down), 0 for the others.",
+    ),
+  );
+  readonly upstreamServerSessions = this.registry.register(
+    new Gauge("mailproxy_upstream_server_sessions", "Sessions relayed to the upstream server now."),
+  );
+  readonly upstreamRoutes = this.registry.register(
+    new Counter(
+      "mailproxy_upstream_route_decisions_total",
+      "Logins routed through an upstream, by upstream and source (pin, sticky, hash, least_conn).",
+    ),
+  );
+  readonly upstreamFailovers = this.registry.register(
+    new Counter(
+      "mailproxy_upstream_failovers_total",
+      "Logins that moved on to the next server after a transport failure, by upstream and failed server.",
+    ),
+  );
+  readonly upstreamUnavailable = this.registry.register(
+    new Counter(
+      "mailproxy_upstream_unavailable_total",
+      "Logins no server of the upstream could take (the client got a temporary failure), by upstream.",
+    ),
+  );
+  readonly upstreamHealthChecks = this.registry.register(
+    new Counter(
+      "mailproxy_upstream_health_checks_total",
+      "Active health checks by upstream, server and result (ok, failed).",
+    ),
+  );
+  readonly upstreamHealthChanges = this.registry.register(
+    new Counter(
+      "mailproxy_upstream_health_changes_total",
+      "Upstream servers marked healthy or unhealthy, by upstream, server and new health (up, down).",
     ),
   );
 

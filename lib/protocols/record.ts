@@ -28,6 +28,13 @@ export interface ProtocolLines {
   readonly goodbyeShutdown: string;
   /** Ended before the relay by an admin kick. */
   readonly goodbyeKick: string;
+  /**
+   * mailproxy only: no server of an upstream could take the login (temporary; IMAP
+   * `NO [UNAVAILABLE]`, POP3 `-ERR [SYS/TEMP]`, SMTP `451 4.3.0`). IMAP's is the text of
+   * a tagged reply: the front end puts the login command's tag before it
+   * (`Frontend.unavailable()`).
+   */
+  readonly unavailable: string;
 }
 
 /** A protocol as the session driver sees it. */

@@ -65,6 +65,12 @@ export interface Frontend {
   authFailed(fail: AuthFail): FrontendStep;
   /** The internal-error line of the protocol (then close). */
   internalError(): Uint8Array;
+  /**
+   * mailproxy only: the protocol's temporary failure when no server of an upstream could
+   * take the login (the record's `lines.unavailable`: IMAP `NO [UNAVAILABLE]` tagged with the
+   * login command's tag, POP3 `-ERR [SYS/TEMP]`, SMTP `451 4.3.0`; then close).
+   */
+  unavailable(): Uint8Array;
   /** The machine that logs in to the backend on the user's behalf. */
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin;
   /** Client bytes received after the command that completed authentication (forwarded after login). */

@@ -8,7 +8,6 @@
  */
 
 import type { ProxyProtocolInfo } from "../types.ts";
-import { formatAddress } from "../transport/mod.ts";
 import type { Address, Conn } from "../transport/mod.ts";
 import { parseProxyHeader, PROXY_HEADER_LIMIT } from "./parser.ts";
 import { ipToBytes, isTrusted, type RealIpTrust } from "./trust.ts";

@@ -13,22 +13,24 @@ import { AuthProviders, VerifyCache } from "../auth/mod.ts";
 import type { AuthProvider } from "../auth/mod.ts";
 import { listenAddress } from "../config/mod.ts";
 import { loadConfigFile } from "../config/mod.ts";
-import type { Config, ListenSpec, ServerConfig } from "../config/mod.ts";
+import type { Config, ListenSpec, ServerConfig, UpstreamConfig } from "../config/mod.ts";
 import { rmSync, statSync } from "node:fs";
 import { getLogger } from "../log/mod.ts";
 import { MailproxyMetrics } from "../metrics/mod.ts";
 import { SHUTDOWN_REASON } from "../session/mod.ts";
 import { SessionRegistry } from "../session/mod.ts";
-import { runSession } from "../session/mod.ts";
+import { type BackendTargetSource, runSession } from "../session/mod.ts";
 import { listenNeedsTls, prepareServerSecurity, type ServerSecurity } from "../tls/mod.ts";
 import { formatAddress } from "../transport/mod.ts";
 import { ClientHostLookup } from "../resolver/mod.ts";
 import { runtimeVersion } from "../transport/mod.ts";
 import type { Listener, Transport } from "../transport/mod.ts";
+import { HealthChecker, MemoryRouteStore, type RouteStore, UpstreamRouter } from "../upstream/mod.ts";
 import { VERSION } from "../version.ts";
 import { listensOf, planListeners } from "./listener_plan.ts";
 import { OldSessions } from "./old_sessions.ts";
 import { serverChanges } from "./server_changes.ts";
+import { upstreamTargetSource } from "./upstream_targets.ts";
 import { serveWorkerAdmin } from "./worker_admin.ts";
 import { workerCount } from "./workers.ts";
 
@@ -58,6 +60,8 @@ export interface MailproxyOptions {
   publicAdmin?: boolean;
   /** Prefix of this process's session ids (`w<index>-` in worker copies). */
   sessionIdPrefix?: string;
+  /** Where upstream routes, pins and server states live; default: this process's memory. */
+  routeStore?: RouteStore;
 }
 
 /**
@@ -87,6 +91,12 @@ export class Mailproxy {
     runtime: runtimeVersion(),
     startedAt: this.startedAt,
   });
+  /** Routing over the `[[upstream]]` pools: one per process, its state in the route store. */
+  readonly upstreams: UpstreamRouter;
+  /** Where logins go: an upstream's servers, or the auth reply's backend (SessionDeps.backendTargets). */
+  readonly #backendTargets: BackendTargetSource;
+  /** The active health checks of the current config's upstreams (replaced on reload). */
+  #health: HealthChecker | null = null;
   readonly #transport: Transport;
   readonly #options: MailproxyOptions;
   #config: Config;
@@ -96,6 +106,8 @@ export class Mailproxy {
   readonly #providers: AuthProviders;
   /** One TLS/PROXY setup per server object (a reload makes new ones, so files are re-read). */
   readonly #security = new WeakMap<ServerConfig, Promise<ServerSecurity>>();
+  /** Samples the open sessions for the status page's per-minute chart. */
+  #sampler: ReturnType<typeof setInterval> | null = null;
   #admin: HttpServer | null = null;
   #privateAdmin: HttpServer | null = null;
   readonly #sessions = new Set<Promise<void>>();
@@ -118,6 +130,28 @@ export class Mailproxy {
       });
     });
     this.#providers = new AuthProviders(transport, this.verifyCache);
+    this.upstreams = new UpstreamRouter(config.upstreams, {
+      store: options.routeStore ?? new MemoryRouteStore(),
+      metrics: this.metrics,
+      kick: (id, reason) => this.registry.kill(id, reason),
+    });
+    this.#backendTargets = upstreamTargetSource(this.upstreams);
+  }
+
+  /** (Re)starts the active health checks for the current config's upstreams. */
+  #startHealthChecks(): void {
+    this.#health?.stop();
+    const config = this.#config;
+    // A pool's servers are checked with the settings of the first [[server]] that uses it.
+    const defaults = (name: string) => {
+      const user = config.servers.find((s) => s.upstream === name) ?? config.servers[0];
+      return {
+        proxyProtocol: user?.proxy_protocol ?? "off",
+        backendTls: user?.backend_tls ?? "off",
+      } as const;
+    };
+    this.#health = new HealthChecker(this.upstreams, this.#transport, (u) => defaults(u.name));
+    this.#health.start(config.upstreams);
   }
 
   /** The config new sessions get. */
@@ -149,6 +183,8 @@ export class Mailproxy {
         this.#acceptLoop(bound);
       }
       for (const server of this.#config.servers) this.metrics.initServer(server.index, server.protocol);
+      this.#startHealthChecks();
+      this.#sampler = setInterval(() => this.metrics.sessionHistory.record(this.registry.size), 10_000);
       const admin = this.#config.admin;
       if (admin.listen && this.#options.publicAdmin !== false) {
         const app = this.#adminApp(() => this.#config.admin.token, this.#options.workers);
@@ -192,6 +228,7 @@ export class Mailproxy {
       reload: () => this.reload(),
       authCache: this.#options.authCache ?? this.verifyCache,
       workers,
+      upstreams: this.upstreams,
       status: {
         version: VERSION,
         runtime: runtimeVersion(),
@@ -269,6 +306,7 @@ export class Mailproxy {
         tls: bound.security.tls,
         realIp: bound.security.realIp,
         resolver: this.resolver,
+        backendTargets: this.#backendTargets,
       };
       const session = runSession(conn, bound.server, bound.spec, deps);
       this.#sessions.add(session);
@@ -347,6 +385,7 @@ export class Mailproxy {
       );
     }
     changes.push(...serverChanges(oldServers, next.servers));
+    changes.push(...upstreamChanges(this.#config.upstreams, next.upstreams));
     const oldAdmin = this.#config.admin.listen;
     const newAdmin = next.admin.listen;
     if ((oldAdmin && listenAddress(oldAdmin)) !== (newAdmin && listenAddress(newAdmin))) {
@@ -373,6 +412,8 @@ export class Mailproxy {
     this.#config = next;
     // `resolver` host names are resolved again, as an nginx reload does.
     this.resolver.clear();
+    this.upstreams.update(next.upstreams);
+    this.#startHealthChecks();
     this.#options.onReload?.(next);
     this.#lastReload = { at: Date.now(), ok: true, errors: [] };
     this.metrics.configReloads.inc({ result: "ok" });
@@ -403,6 +444,10 @@ export class Mailproxy {
     this.#stopping = true;
     await this.#reloading;
     this.#oldSessions.clear();
+    this.#health?.stop();
+    this.#health = null;
+    if (this.#sampler !== null) clearInterval(this.#sampler);
+    this.#sampler = null;
     for (const l of this.#listeners.values()) l.listener.close();
     this.#listeners.clear();
     if (this.#sessions.size > 0 && drainMs > 0) {
@@ -452,6 +497,23 @@ export function unappliedListenOptions(spec: ListenSpec, nodeNet: boolean): stri
 function replaceStaleSocket(path: string): string {
   if (statSync(path, { throwIfNoEntry: false })?.isSocket()) rmSync(path);
   return path;
+}
+
+/** What a reload changes in the `[[upstream]]` pools (runtime states and routes are kept). */
+export function upstreamChanges(
+  before: readonly UpstreamConfig[],
+  after: readonly UpstreamConfig[],
+): string[] {
+  const out: string[] = [];
+  const old = new Map(before.map((u) => [u.name, JSON.stringify(u)]));
+  for (const u of after) {
+    const was = old.get(u.name);
+    if (was === undefined) out.push(`upstream ${u.name} added`);
+    else if (was !== JSON.stringify(u)) out.push(`upstream ${u.name} changed`);
+    old.delete(u.name);
+  }
+  for (const name of old.keys()) out.push(`upstream ${name} removed`);
+  return out;
 }
 
 function errorText(err: unknown): string {

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfigFile } from "../config/load.ts";
 import { runtimeTransport } from "../transport/mod.ts";
-import { Mailproxy, unappliedListenOptions } from "./mailproxy.ts";
+import { Mailproxy, unappliedListenOptions, upstreamChanges } from "./mailproxy.ts";
+import type { UpstreamConfig } from "../config/types.ts";
 
 const transport = await runtimeTransport();
 
@@ -108,4 +109,23 @@ Deno.test("state Mailproxy owns: a reload clears the resolver's servers; ids car
     await proxy.stop(0);
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+Deno.test("reload names the upstreams added, changed and removed", () => {
+  const pool = (name: string, weight = 1): UpstreamConfig => ({
+    name,
+    protocol: "imap",
+    hash: "user",
+    sticky: 1000,
+    max_reconnects: 2,
+    health_check: { interval: 5000, timeout: 2000, fails: 2, passes: 2 },
+    backend_tls: null,
+    proxy_protocol: null,
+    servers: [{ address: "127.0.0.1:1", host: "127.0.0.1", port: 1, weight, backup: false, state: "up" }],
+  });
+  assert.deepEqual(upstreamChanges([pool("a"), pool("b"), pool("c")], [pool("a"), pool("b", 2), pool("d")]), [
+    "upstream b changed",
+    "upstream d added",
+    "upstream c removed",
+  ]);
 });

@@ -1,6 +1,6 @@
 /**
  * The `backend-connect` phase for one candidate: the TCP connect, then the preamble
- * (PROXY header as one write, spec §5.1; TLS for `backend_tls = "on"`; the protocol's
+ * (PROXY header as one write, spec §5.1, the candidate's version if it has one; TLS for `backend_tls = "on"`; the protocol's
  * STARTTLS and IMAP ID from its record). Failures come back classified
  * (backend_target.ts); only I/O errors nobody classifies (a write to a dead backend)
  * throw.
@@ -57,7 +57,8 @@ export async function connectBackend(
   const conn = s.backend;
   conn.setNoDelay(true);
 
-  if (server.proxy_protocol !== "off") {
+  const proxyProtocol = target.proxyProtocol ?? server.proxy_protocol;
+  if (proxyProtocol !== "off") {
     const { client } = s;
     const endpoints = {
       srcAddr: client.remoteAddr.transport === "tcp" ? client.remoteAddr.hostname : null,
@@ -66,7 +67,7 @@ export async function connectBackend(
       dstPort: addressPort(client.localAddr),
     };
     await conn.write(
-      server.proxy_protocol === "v1" ? proxyV1(endpoints) : proxyV2(endpoints, s.facts.tls?.proxy),
+      proxyProtocol === "v1" ? proxyV1(endpoints) : proxyV2(endpoints, s.facts.tls?.proxy),
     );
   }
   if (target.tls === "on") {

@@ -14,13 +14,16 @@ import type { SessionScope } from "./scope.ts";
 
 /**
  * Runs `login` over `conn`; `greeting` (read by the preamble) is fed first. Resolves
- * with the bytes for the client (the backend's success reply) or the failure.
+ * with the bytes for the client (the backend's success reply) or the failure. `spoke`,
+ * if given, is called when the backend's first bytes are read (a candidate's connect
+ * timeout then gives way to the rest of `timeout`, backend.ts).
  */
 export async function loginBackend(
   s: SessionScope,
   conn: Conn,
   greeting: Uint8Array | null,
   login: BackendLogin,
+  spoke?: () => void,
 ): Promise<Uint8Array | BackendFailure> {
   // Until the machine first writes, the backend has judged nothing of the user's:
   // a bad greeting is a transport failure, anything after that a rejection.
@@ -31,6 +34,7 @@ export async function loginBackend(
     try {
       data = replay ?? await conn.read();
       replay = null;
+      if (spoke !== undefined && data !== null) spoke();
     } catch (err) {
       if (!s.deadline.expired) return transport(`read error: ${errorText(err)}`, login);
       data = null;

@@ -14,7 +14,9 @@ export { authServerTargets } from "./backend_target.ts";
 export type {
   BackendCandidate,
   BackendFailure,
+  BackendResult,
   BackendTargets,
   BackendTargetSource,
+  LoginContext,
 } from "./backend_target.ts";
 export type { SessionPhase } from "./scope.ts";

@@ -124,6 +124,7 @@ export async function authenticate(
     proxyProtocol: s.facts.proxy,
     tls: s.facts.tls?.info,
   };
+  if (server.upstream !== null) request.defaultUpstream = server.upstream;
   const started = performance.now();
   let result = await deps.auth.authenticate(request, s.signal);
   deps.metrics.authDuration.observe({ provider: deps.auth.name }, (performance.now() - started) / 1000);
@@ -141,7 +142,9 @@ export async function authenticate(
       log.info('login "{user}" accepted by {provider}, backend {backend}', {
         user,
         provider: deps.auth.name,
-        backend: formatHostPort(result.server, result.port),
+        backend: result.upstream !== undefined
+          ? `upstream ${result.upstream}`
+          : formatHostPort(result.server, result.port),
       });
       break;
     case "fail":

@@ -253,10 +253,46 @@ function twoTargets(failures: BackendFailure[], succeeded: string[] = []): Backe
         const host = left.shift();
         return host === undefined ? null : { host, port: 143, tls: "off", name: `${host}:143` };
       },
-      loggedIn: (candidate) => void succeeded.push(candidate.name),
+      report: (candidate, result) => void (result === "ok" && succeeded.push(candidate.name)),
     };
   };
 }
+
+/** What an upstream-like source (asynchronous, `exhausted: "unavailable"`) was told. */
+interface PoolLog {
+  failures: BackendFailure[];
+  reports: string[];
+  ended: number;
+}
+
+/**
+ * A source like lib/server/upstream_targets.ts: asynchronous `next`, candidates with a
+ * connect timeout and a route label, the temporary failure when none is left.
+ */
+function poolTargets(pool: PoolLog, hosts = ["10.0.0.1", "10.0.0.2"], connectTimeout?: number) {
+  const source: BackendTargetSource = () => {
+    const left = [...hosts];
+    return {
+      exhausted: "unavailable",
+      next: async (failed) => {
+        await Promise.resolve();
+        if (failed) pool.failures.push(failed);
+        const host = left.shift();
+        return host === undefined
+          ? null
+          : { host, port: 143, tls: "off", name: `${host}:143`, connectTimeout, route: "pool, hash" };
+      },
+      report: async (candidate, result) => {
+        await Promise.resolve();
+        pool.reports.push(`${candidate.name} ${result}`);
+      },
+      ended: () => void pool.ended++,
+    };
+  };
+  return source;
+}
+
+const newPool = (): PoolLog => ({ failures: [], reports: [], ended: 0 });
 
 Deno.test("backend targets: a transport failure moves on to the next candidate", async () => {
   const failures: BackendFailure[] = [];
@@ -311,6 +347,113 @@ Deno.test("backend targets: a backend closing before the login reply is a transp
   ]]);
   second.end();
   assert.equal(await t.end(), "closed");
+});
+
+Deno.test("upstream targets: all candidates failing gives the temporary failure, outcome backend-unavailable", async () => {
+  const pool = newPool();
+  const t = start({ connects: ["refused", "refused"], targets: poolTargets(pool) });
+  await t.client.waitFor(/IMAP4 ready/);
+  t.client.feed("a LOGIN user pass\r\n");
+  assert.equal(await t.end(), "backend-unavailable");
+  assert.deepEqual(t.transport.connects, ["10.0.0.1:143", "10.0.0.2:143"]);
+  assert.deepEqual(pool.failures.map((f) => [f.kind, f.stage]), [["transport", "connect"], [
+    "transport",
+    "connect",
+  ]]);
+  assert.match(t.client.written, /a NO \[UNAVAILABLE\] Backend server unavailable, try again later\r\n$/);
+  assert.doesNotMatch(t.client.written, /internal server error/);
+  assert.deepEqual(pool.reports, [], "no final result: the candidates ran out");
+  assert.equal(pool.ended, 0);
+});
+
+Deno.test("upstream targets: POP3 and SMTP get their temporary failures", async () => {
+  const pop3 = start({
+    server: { protocol: "pop3" },
+    connects: [],
+    targets: poolTargets(newPool(), ["10.0.0.1"]),
+  });
+  await pop3.client.waitFor(/^\+OK/);
+  pop3.client.feed("USER user\r\nPASS pass\r\n");
+  assert.equal(await pop3.end(), "backend-unavailable");
+  assert.match(pop3.client.written, /-ERR \[SYS\/TEMP\] Backend server unavailable, try again later\r\n$/);
+  const smtp = start({
+    server: { protocol: "smtp", smtp_auth: ["plain"] },
+    connects: [],
+    targets: poolTargets(newPool(), ["10.0.0.1"]),
+  });
+  await smtp.client.waitFor(/^220 /);
+  smtp.client.feed("EHLO x\r\n");
+  await smtp.client.waitFor(/250 /);
+  smtp.client.feed("AUTH PLAIN AHVzZXIAcGFzcw==\r\n");
+  assert.equal(await smtp.end(), "backend-unavailable");
+  assert.match(smtp.client.written, /451 4\.3\.0 Backend server unavailable, try again later\r\n$/);
+});
+
+Deno.test("upstream targets: a transport failure moves on, the login is reported and ended() runs once", async () => {
+  const pool = newPool();
+  const backend = greetingBackend();
+  const t = start({ connects: ["refused", backend], targets: poolTargets(pool) });
+  await t.client.waitFor(/IMAP4 ready/);
+  t.client.feed("a LOGIN user pass\r\n");
+  await backend.waitFor(/pass\r\n/);
+  backend.feed("a OK Logged in\r\n");
+  await t.client.waitFor(/a OK Logged in\r\n/);
+  assert.deepEqual(pool.failures.map((f) => [f.kind, f.stage]), [["transport", "connect"]]);
+  assert.deepEqual(pool.reports, ["10.0.0.2:143 ok"]);
+  assert.equal(pool.ended, 0, "not before the relay ends");
+  backend.end();
+  assert.equal(await t.end(), "closed");
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(pool.ended, 1);
+});
+
+Deno.test("upstream targets: a rejected login is final, reported, and never tried elsewhere", async () => {
+  const pool = newPool();
+  const first = greetingBackend();
+  const second = greetingBackend();
+  const t = start({ connects: [first, second], targets: poolTargets(pool) });
+  await t.client.waitFor(/IMAP4 ready/);
+  t.client.feed("a LOGIN user pass\r\n");
+  await first.waitFor(/pass\r\n/);
+  first.feed("a NO [AUTHENTICATIONFAILED] Authentication failed.\r\n");
+  assert.equal(await t.end(), "backend-login");
+  assert.deepEqual(t.transport.connects, ["10.0.0.1:143"]);
+  assert.deepEqual(pool.failures, []);
+  assert.deepEqual(pool.reports, ["10.0.0.1:143 rejected"]);
+  assert.equal(pool.ended, 0);
+  // The backend's own refusal, as without an upstream (nginx's line without proxy_pass_error_message).
+  assert.match(t.client.written, /\* BAD internal server error\r\n$/);
+  assert.doesNotMatch(t.client.written, /UNAVAILABLE/);
+});
+
+Deno.test("upstream targets: a silent server costs the connect timeout, not the whole timeout", async () => {
+  const pool = newPool();
+  const silent = new FakeConn("10.0.0.1", "127.0.0.1", 50000);
+  const backend = greetingBackend();
+  const t = start({
+    server: { timeout: 60_000 },
+    connects: [silent, backend],
+    targets: poolTargets(pool, undefined, 20),
+  });
+  await t.client.waitFor(/IMAP4 ready/);
+  t.client.feed("a LOGIN user pass\r\n");
+  await backend.waitFor(/pass\r\n/);
+  assert.deepEqual(pool.failures.map((f) => [f.kind, f.why]), [["transport", "upstream timed out"]]);
+  // The second one spoke: its login is not cut by the 20 ms connect timeout.
+  await new Promise((r) => setTimeout(r, 50));
+  backend.feed("a OK Logged in\r\n");
+  await t.client.waitFor(/a OK Logged in\r\n/);
+  backend.end();
+  assert.equal(await t.end(), "closed");
+});
+
+Deno.test("upstream targets: an unroutable login (problem) gets the internal error", async () => {
+  const t = start({ auth: [{ status: "ok", server: "", port: 0, upstream: "nowhere" }] });
+  await t.client.waitFor(/IMAP4 ready/);
+  t.client.feed("a LOGIN user pass\r\n");
+  assert.equal(await t.end(), "backend-unavailable");
+  assert.deepEqual(t.transport.connects, []);
+  assert.match(t.client.written, /\* BAD internal server error\r\n$/);
 });
 
 Deno.test("session: an access refusal gets the protocol's line", async () => {

@@ -134,6 +134,8 @@ export async function startAuthProcess(
   name: string,
   backends: AuthBackends,
   root = ROOT,
+  /** Extra command-line flags of the auth service (e.g. `--upstream`). */
+  flags: string[] = [],
 ): Promise<AuthProcess> {
   const args = [
     "run",
@@ -142,6 +144,7 @@ export async function startAuthProcess(
     "--port",
     String(await freePort()),
     "--no-record",
+    ...flags,
   ];
   for (const [proto, addr] of Object.entries(backends)) if (addr) args.push(`--${proto}-backend`, addr);
   for (let i = 0; i < BENCH_USERS; i++) args.push("--user", `bench${i}:${BENCH_PASSWORD}`);

@@ -84,6 +84,23 @@ export async function nginxTarget(
 /** The V8 flags of `deno task start` / `deno task compile` (deno.json): measured as shipped. */
 const DENO_FLAGS = ["--v8-flags=--max-semi-space-size=2"];
 
+/**
+ * One single-server `[[upstream]]` per protocol, named after it, holding the lab's backend:
+ * with an auth service that answers `Auth-Upstream: <protocol>`, logins take the upstream
+ * path (route store, HRW choice, health checks running) to the same backend as the fixed
+ * target, so the two targets differ only by the routing.
+ */
+export function upstreamTables(lab: BenchLab): string {
+  const pools: [string, number | undefined][] = [
+    ["imap", lab.dovecot.imapPort],
+    ["pop3", lab.dovecot.pop3Port],
+    ["smtp", lab.postfix?.smtpPort],
+  ];
+  return pools.filter(([, port]) => port !== undefined).map(([name, port]) =>
+    `[[upstream]]\nname = "${name}"\nprotocol = "${name}"\nserver = [{ address = "127.0.0.1:${port}" }]\n`
+  ).join("\n");
+}
+
 /** Options of {@link mailproxyTarget}. */
 export interface MailproxyTargetOptions {
   runtime: "deno" | "bun";
@@ -98,6 +115,8 @@ export interface MailproxyTargetOptions {
   root?: string;
   /** Extra mail-level TOML lines (e.g. `auth_http_header = { … }`). */
   extra?: string;
+  /** Extra TOML tables after the mail level (e.g. `[[upstream]]`). */
+  tables?: string;
   log?: (line: string) => void;
 }
 
@@ -152,7 +171,7 @@ export async function mailproxyTarget(
   await Deno.mkdir(dir, { recursive: true });
   const services = opts.services ?? ["imap", "imaps", "pop3", "smtp"];
   const authUrl = opts.authUrl ?? lab.auth.url;
-  const head = mailLevel(authUrl, opts);
+  const head = mailLevel(authUrl, opts) + (opts.tables ? `${opts.tables}\n` : "");
   const ports: Partial<Record<Service, number>> = {};
   const missing: Partial<Record<Service, string>> = {};
   const blocks: string[] = [];

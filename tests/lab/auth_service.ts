@@ -39,6 +39,11 @@ export interface AuthServiceOptions {
   port?: number;
   /** Listen on this UNIX socket instead of TCP; the URL is then `unix:PATH:/auth`. */
   unixPath?: string;
+  /**
+   * Add `Auth-Upstream: <protocol>` to every OK reply (mailproxy's upstreams; it wins over
+   * Auth-Server/Auth-Port), for the benchmark's routing-cost target. Default false.
+   */
+  upstream?: boolean;
   /** Record requests in `requests`/`headerPairs`/`rawRequests`. Default true (turn off for long benchmarks). */
   record?: boolean;
 }
@@ -133,6 +138,7 @@ interface DefaultState {
   users: Record<string, string>;
   backends: AuthServiceOptions["backends"];
   deadPort: number;
+  upstream: boolean;
   /** Pending WAIT per client (`waituser`): the next request for it gets OK. */
   waiting: Set<string>;
 }
@@ -163,6 +169,7 @@ function defaultReply(h: AuthHeaders, state: DefaultState): AuthHeaders {
     "Auth-Status": "OK",
     "Auth-Server": backend?.host ?? "127.0.0.1",
     "Auth-Port": String(port),
+    ...(state.upstream ? { "Auth-Upstream": protocol } : {}),
     ...extra,
   });
   if (!backend) return failure(`No backend for protocol ${protocol || "(none)"}`, protocol);
@@ -258,6 +265,7 @@ export async function startAuthService(opts: AuthServiceOptions): Promise<AuthSe
     users: { ...SPECIAL_USERS, ...(opts.users ?? DEFAULT_USERS) },
     backends: opts.backends,
     deadPort: await reservePort(),
+    upstream: opts.upstream ?? false,
     waiting: new Set(),
   };
   const requests: AuthHeaders[] = [];
@@ -383,6 +391,7 @@ if (import.meta.main) {
       "smtp-backend": { type: "string" },
       user: { type: "string", multiple: true },
       "no-record": { type: "boolean", default: false },
+      upstream: { type: "boolean", default: false },
     },
   });
   const users = values.user?.length
@@ -397,6 +406,7 @@ if (import.meta.main) {
     },
     users,
     record: !values["no-record"],
+    upstream: values.upstream,
   });
   console.log(service.url);
   const shutdown = () => service.stop().then(() => process.exit(0));

@@ -27,7 +27,7 @@ import { ImapCommandParser, type ImapVerb } from "./parser.ts";
 const GREETING = "* OK IMAP4 ready\r\n";
 const OK_COMPLETED = "OK completed\r\n";
 const BAD_INVALID = "BAD invalid command\r\n";
-import { INTERNAL_ERROR } from "./lines.ts";
+import { IMAP_LINES, INTERNAL_ERROR } from "./lines.ts";
 
 /** The server settings the IMAP front end (and its backend login) reads: built once per server. */
 export type ImapOptions = Pick<
@@ -115,6 +115,10 @@ export class ImapFrontend implements Frontend {
 
   internalError(): Uint8Array {
     return fromBinary(INTERNAL_ERROR);
+  }
+
+  unavailable(): Uint8Array {
+    return fromBinary(`${this.#authTag === UNTAGGED ? "* " : this.#authTag}${IMAP_LINES.unavailable}`);
   }
 
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {

@@ -17,4 +17,6 @@ export const IMAP_LINES = {
   certMissing: "* BYE No required SSL certificate\r\n",
   goodbyeShutdown: "* BYE Server shutting down\r\n",
   goodbyeKick: "* BYE Session closed by administrator\r\n",
+  // RFC 5530 UNAVAILABLE (try again later), tagged with the login command's tag by the front end.
+  unavailable: "NO [UNAVAILABLE] Backend server unavailable, try again later\r\n",
 } as const;

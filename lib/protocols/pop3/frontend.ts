@@ -36,7 +36,7 @@ import { Pop3CommandParser, type Pop3Verb } from "./parser.ts";
 const GREETING = "+OK POP3 ready";
 const OK = "+OK\r\n";
 const INVALID = "-ERR invalid command\r\n";
-import { INTERNAL_ERROR } from "./lines.ts";
+import { INTERNAL_ERROR, POP3_LINES } from "./lines.ts";
 
 /** The server settings the POP3 front end (and its backend login) reads: built once per server. */
 export type Pop3Options = Pick<
@@ -124,6 +124,10 @@ export class Pop3Frontend implements Frontend {
 
   internalError(): Uint8Array {
     return fromBinary(INTERNAL_ERROR);
+  }
+
+  unavailable(): Uint8Array {
+    return fromBinary(POP3_LINES.unavailable);
   }
 
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {

@@ -17,4 +17,6 @@ export const POP3_LINES = {
   certMissing: "-ERR No required SSL certificate\r\n",
   goodbyeShutdown: "-ERR Server shutting down\r\n",
   goodbyeKick: "-ERR Session closed by administrator\r\n",
+  // RFC 3206 SYS/TEMP: try again later.
+  unavailable: "-ERR [SYS/TEMP] Backend server unavailable, try again later\r\n",
 } as const;

@@ -31,7 +31,7 @@ import {
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import { SieveBackendLogin } from "./backend_login.ts";
 import { sieveCapabilityLines } from "./capabilities.ts";
-import { INTERNAL_ERROR } from "./lines.ts";
+import { INTERNAL_ERROR, TEMPORARY_FAILURE } from "./lines.ts";
 import { quoted, SieveCommandParser } from "./parser.ts";
 
 /** The server settings the ManageSieve front end (and its backend login) reads. */
@@ -147,6 +147,10 @@ export class SieveFrontend implements Frontend {
 
   internalError(): Uint8Array {
     return fromBinary(INTERNAL_ERROR);
+  }
+
+  unavailable(): Uint8Array {
+    return fromBinary(TEMPORARY_FAILURE);
   }
 
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {

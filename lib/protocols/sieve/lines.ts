@@ -9,10 +9,7 @@
 /** Internal error (auth service or backend failed); the connection closes after it. */
 export const INTERNAL_ERROR = 'BYE (TRYLATER) "Internal server error."\r\n';
 
-/**
- * No backend could take the login right now (for the lead's `[[upstream]]` wiring:
- * the temporary failure of the protocol record).
- */
+/** No server of the login's `[[upstream]]` could take it right now (the record's `unavailable`). */
 export const TEMPORARY_FAILURE = 'NO (TRYLATER) "Service temporarily unavailable, try again later."\r\n';
 
 /** The fixed lines of the ManageSieve record (see ../record.ts). */
@@ -24,6 +21,5 @@ export const SIEVE_LINES = {
   certMissing: 'BYE "No required SSL certificate."\r\n',
   goodbyeShutdown: 'BYE "Server shutting down."\r\n',
   goodbyeKick: 'BYE "Session closed by administrator."\r\n',
-  // Ready for the `[[upstream]]` record field (issue #15), which this branch does not have yet.
-  temporaryFailure: TEMPORARY_FAILURE,
+  unavailable: TEMPORARY_FAILURE,
 } as const;

@@ -28,7 +28,7 @@ import {
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep, PreGreeting } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 import { SmtpBackendLogin } from "./backend_login.ts";
-import { SMTP_INTERNAL_ERROR } from "./lines.ts";
+import { SMTP_INTERNAL_ERROR, SMTP_LINES } from "./lines.ts";
 import { smtpEhloReply, smtpGreeting } from "./capabilities.ts";
 import { SmtpCommandParser, type SmtpVerb } from "./parser.ts";
 
@@ -160,6 +160,10 @@ export class SmtpFrontend implements Frontend {
 
   internalError(): Uint8Array {
     return fromBinary(SMTP_INTERNAL_ERROR);
+  }
+
+  unavailable(): Uint8Array {
+    return fromBinary(SMTP_LINES.unavailable);
   }
 
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {

@@ -21,4 +21,6 @@ export const SMTP_LINES = {
   certMissing: "421 4.7.1 No required SSL certificate\r\n",
   goodbyeShutdown: "421 4.3.2 Service shutting down, closing transmission channel\r\n",
   goodbyeKick: "421 4.3.2 Session closed by administrator, closing transmission channel\r\n",
+  // A transient 451 (RFC 3463 4.3.0), never a 5xx: the client should come back later.
+  unavailable: "451 4.3.0 Backend server unavailable, try again later\r\n",
 } as const;
