@@ -103,8 +103,9 @@ export function buildServer(
     checkStaticBackends(protocol, staticAuth, header, where, rep);
   }
 
-  checkTls(listen, pick, failed, origin, header, where, rep);
-  checkProxyProtocolAndBackendTls(listen, pick, failed, origin, header, where, rep);
+  const check: ServerCheck = { listen, pick, failed, origin, header, where, rep };
+  checkTls(check);
+  checkProxyProtocolAndBackendTls(check);
   if (protocol === "smtp" && !failed("smtp_capabilities")) {
     for (const e of refusedSmtpCapabilities(pick("smtp_capabilities"))) {
       rep.error(origin("smtp_capabilities"), e);
@@ -112,6 +113,20 @@ export function buildServer(
   }
 
   return rep.errorCount === errorsBefore ? server as unknown as ServerConfig : undefined;
+}
+
+/** What the server-level checks read: one server's values, where they came from, the reporter. */
+interface ServerCheck {
+  listen: ListenSpec[];
+  /** The effective value of a key (this server's, the mail level's or the default). */
+  pick: <T>(name: string) => T;
+  /** Whether the key's value was invalid (already reported). */
+  failed: (name: string) => boolean;
+  /** Where the key was set, for the error's location. */
+  origin: (name: string) => KeyPath;
+  header: KeyPath;
+  where: string;
+  rep: Reporter;
 }
 
 function checkStaticBackends(
@@ -137,13 +152,7 @@ function checkStaticBackends(
 }
 
 function checkTls(
-  listen: ListenSpec[],
-  pick: <T>(name: string) => T,
-  failed: (name: string) => boolean,
-  origin: (name: string) => KeyPath,
-  header: KeyPath,
-  where: string,
-  rep: Reporter,
+  { listen, pick, failed, origin, header, where, rep }: ServerCheck,
 ): void {
   // As nginx, TLS settings are only required when something on this server uses TLS.
   const starttls = failed("starttls") ? "off" : pick("starttls");
@@ -182,13 +191,7 @@ function checkTls(
  * it is a warning. And mailproxy's own rule: a backend client certificate needs its key.
  */
 function checkProxyProtocolAndBackendTls(
-  listen: ListenSpec[],
-  pick: <T>(name: string) => T,
-  failed: (name: string) => boolean,
-  origin: (name: string) => KeyPath,
-  header: KeyPath,
-  where: string,
-  rep: Reporter,
+  { listen, pick, failed, origin, header, where, rep }: ServerCheck,
 ): void {
   const pp = listen.find((l) => l.proxy_protocol);
   if (pp && !failed("set_real_ip_from") && pick<string[]>("set_real_ip_from").length === 0) {

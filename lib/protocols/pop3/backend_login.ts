@@ -15,10 +15,10 @@
  */
 
 import type { AuthOk } from "../../auth/mod.ts";
-import type { ServerConfig } from "../../config/mod.ts";
 import { isUnsafeCredential } from "../../sasl/mod.ts";
 import { fromBinary } from "../../util/bytes.ts";
-import { BackendReplies, startsWithText } from "../common/backend_replies.ts";
+import { type BackendReplies, startsWithText } from "../common/backend_replies.ts";
+import { backendCredentials, type BackendRepliesConfig } from "../common/backend_credentials.ts";
 import type { BackendLogin, BackendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 
@@ -42,18 +42,16 @@ export class Pop3BackendLogin implements BackendLogin {
 
   /** `ok.user` / `ok.pass` (Auth-User / Auth-Pass) replace the client's login and password. */
   constructor(
-    config: Pick<ServerConfig, "proxy_buffer" | "proxy_pass_error_message">,
+    config: BackendRepliesConfig,
     ok: AuthOk,
     credentials: Credentials,
   ) {
-    this.#user = ok.user ?? credentials.user;
-    this.#pass = ok.pass ?? credentials.pass;
-    this.#replies = new BackendReplies({
-      proxyBuffer: config.proxy_buffer,
-      passErrorMessage: config.proxy_pass_error_message,
-      internalError: INTERNAL_ERROR,
-      secret: this.#pass,
-    });
+    ({ user: this.#user, pass: this.#pass, replies: this.#replies } = backendCredentials(
+      config,
+      ok,
+      credentials,
+      INTERNAL_ERROR,
+    ));
   }
 
   receive(data: Uint8Array): BackendStep | null {

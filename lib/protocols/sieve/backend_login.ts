@@ -11,11 +11,11 @@
  */
 
 import type { AuthOk } from "../../auth/mod.ts";
-import type { ServerConfig } from "../../config/mod.ts";
 import { encodeBase64 } from "../../sasl/mod.ts";
 import { fromBinary } from "../../util/bytes.ts";
 import type { Credentials } from "../../types.ts";
-import { BackendReplies } from "../common/backend_replies.ts";
+import type { BackendReplies } from "../common/backend_replies.ts";
+import { backendCredentials, type BackendRepliesConfig } from "../common/backend_credentials.ts";
 import type { BackendLogin, BackendStep } from "../types.ts";
 import { INTERNAL_ERROR } from "./lines.ts";
 import { MAX_QUOTED, responseEnd } from "./parser.ts";
@@ -32,18 +32,16 @@ export class SieveBackendLogin implements BackendLogin {
 
   /** `ok.user` / `ok.pass` (Auth-User / Auth-Pass) replace the client's login and password. */
   constructor(
-    config: Pick<ServerConfig, "proxy_buffer" | "proxy_pass_error_message">,
+    config: BackendRepliesConfig,
     ok: AuthOk,
     credentials: Credentials,
   ) {
-    this.#user = ok.user ?? credentials.user;
-    this.#pass = ok.pass ?? credentials.pass;
-    this.#replies = new BackendReplies({
-      proxyBuffer: config.proxy_buffer,
-      passErrorMessage: config.proxy_pass_error_message,
-      internalError: INTERNAL_ERROR,
-      secret: this.#pass,
-    });
+    ({ user: this.#user, pass: this.#pass, replies: this.#replies } = backendCredentials(
+      config,
+      ok,
+      credentials,
+      INTERNAL_ERROR,
+    ));
   }
 
   receive(data: Uint8Array): BackendStep | null {

@@ -20,7 +20,8 @@ import type { AuthOk } from "../../auth/mod.ts";
 import type { ServerConfig } from "../../config/mod.ts";
 import { encodeBase64 } from "../../sasl/mod.ts";
 import { fromBinary } from "../../util/bytes.ts";
-import { BackendReplies, startsWithText } from "../common/backend_replies.ts";
+import { type BackendReplies, startsWithText } from "../common/backend_replies.ts";
+import { backendReplies } from "../common/backend_credentials.ts";
 import type { BackendLogin, BackendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 import { xclientLine } from "./xclient.ts";
@@ -78,12 +79,7 @@ export class SmtpBackendLogin implements BackendLogin {
     const pass = ok.pass ?? (credentials.method === "plain" ? credentials.pass : undefined);
     const auth = pass === undefined ? undefined : encodeBase64(`\0${login}\0${pass}`);
     this.#bufferSize = Math.max(1, config.proxy_buffer);
-    this.#replies = new BackendReplies({
-      proxyBuffer: config.proxy_buffer,
-      passErrorMessage: config.proxy_pass_error_message,
-      internalError: SMTP_INTERNAL_ERROR,
-      secret: pass ?? "",
-    });
+    this.#replies = backendReplies(config, SMTP_INTERNAL_ERROR, pass ?? "");
 
     const ehlo = facts.esmtp || config.xclient ? "EHLO" : "HELO";
     this.#steps.push({
