@@ -18,6 +18,7 @@ import { isUnsafeCredential } from "../../sasl/mod.ts";
 import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
 import { authFailedStep, authFailureText, ErrorCounter, saslPolicy } from "../common/pre_auth.ts";
+import { closeWith, loginNeedsTls, phaseAfterAuthFailure, send } from "../common/frontend_steps.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 import { ImapBackendLogin } from "./backend_login.ts";
@@ -107,9 +108,8 @@ export class ImapFrontend implements Frontend {
   authFailed(fail: AuthFail): FrontendStep {
     const step = authFailedStep(`${this.#authTag}NO ${authFailureText(fail.message)}\r\n`, fail);
     this.#sasl = null;
-    if (step.kind === "close") this.#phase = "closed";
     // Back to the start state; pipelined commands are processed by the next step() calls.
-    else if (this.#phase === "auth") this.#phase = "commands";
+    this.#phase = phaseAfterAuthFailure(step, this.#phase, "commands");
     return step;
   }
 
@@ -218,17 +218,13 @@ export class ImapFrontend implements Frontend {
   #close(data: string, reason: string): FrontendStep {
     this.#phase = "closed";
     this.#sasl = null;
-    return { kind: "close", data: fromBinary(data), reason };
+    return closeWith(data, reason);
   }
 
   /** `starttls only` without TLS blocks LOGIN and AUTHENTICATE. */
   #loginDisabled(): boolean {
-    return !this.#secure && this.#config.starttls === "only";
+    return loginNeedsTls(this.#secure, this.#config);
   }
-}
-
-function send(data: string): FrontendStep {
-  return { kind: "send", data: fromBinary(data) };
 }
 
 function tagged(tag: string | undefined, text: string): string {

@@ -27,6 +27,7 @@ import {
   ErrorCounter,
   saslPolicy,
 } from "../common/pre_auth.ts";
+import { closeWith, loginNeedsTls, phaseAfterAuthFailure, send } from "../common/frontend_steps.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 import { Pop3BackendLogin } from "./backend_login.ts";
@@ -116,9 +117,8 @@ export class Pop3Frontend implements Frontend {
   authFailed(fail: AuthFail): FrontendStep {
     const step = authFailedStep(`-ERR ${authFailureText(fail.message)}\r\n`, fail);
     this.#sasl = null;
-    if (step.kind === "close") this.#phase = "closed";
     // Back to the start state; pipelined commands are processed by the next step() calls.
-    else if (this.#phase === "auth") this.#phase = "start";
+    this.#phase = phaseAfterAuthFailure(step, this.#phase, "start");
     return step;
   }
 
@@ -251,15 +251,11 @@ export class Pop3Frontend implements Frontend {
   #close(data: string, reason: string): FrontendStep {
     this.#phase = "closed";
     this.#sasl = null;
-    return { kind: "close", data: fromBinary(data), reason };
+    return closeWith(data, reason);
   }
 
   /** `starttls only` without TLS blocks USER, APOP and AUTH. */
   #loginDisabled(): boolean {
-    return !this.#secure && this.#config.starttls === "only";
+    return loginNeedsTls(this.#secure, this.#config);
   }
-}
-
-function send(data: string): FrontendStep {
-  return { kind: "send", data: fromBinary(data) };
 }

@@ -28,6 +28,7 @@ import {
   ErrorCounter,
   saslPolicy,
 } from "../common/pre_auth.ts";
+import { closeWith, loginNeedsTls, phaseAfterAuthFailure, send } from "../common/frontend_steps.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import { SieveBackendLogin } from "./backend_login.ts";
 import { sieveCapabilityLines } from "./capabilities.ts";
@@ -140,8 +141,7 @@ export class SieveFrontend implements Frontend {
   authFailed(fail: AuthFail): FrontendStep {
     const step = authFailedStep(`NO ${quoted(authFailureText(fail.message))}\r\n`, fail);
     this.#sasl = null;
-    if (step.kind === "close") this.#phase = "closed";
-    else if (this.#phase === "auth") this.#phase = "commands";
+    this.#phase = phaseAfterAuthFailure(step, this.#phase, "commands");
     return step;
   }
 
@@ -193,7 +193,7 @@ export class SieveFrontend implements Frontend {
   }
 
   #authenticate(args: string[]): FrontendStep {
-    if (!this.#secure && this.#config.starttls === "only") return send(ENCRYPT_NEEDED);
+    if (loginNeedsTls(this.#secure, this.#config)) return send(ENCRYPT_NEEDED);
     if (args.length === 0 || args.length > 2) return send(BAD_ARGUMENTS);
     const mechanism = args[0].toLowerCase();
     // Only what "SASL" advertises is accepted (the OAuth mechanisms join sieve_auth's values).
@@ -239,14 +239,10 @@ export class SieveFrontend implements Frontend {
   #close(data: string, reason: string): FrontendStep {
     this.#phase = "closed";
     this.#sasl = null;
-    return { kind: "close", data: fromBinary(data), reason };
+    return closeWith(data, reason);
   }
 
   #capabilities(): string {
     return toBinary(utf8(sieveCapabilityLines(this.#config, this.#secure)));
   }
-}
-
-function send(data: string): FrontendStep {
-  return { kind: "send", data: fromBinary(data) };
 }

@@ -25,6 +25,7 @@ import {
   ErrorCounter,
   saslPolicy,
 } from "../common/pre_auth.ts";
+import { closeWith, loginNeedsTls, phaseAfterAuthFailure, send } from "../common/frontend_steps.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep, PreGreeting } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 import { SmtpBackendLogin } from "./backend_login.ts";
@@ -152,9 +153,8 @@ export class SmtpFrontend implements Frontend {
       fail,
     );
     this.#sasl = null;
-    if (step.kind === "close") this.#phase = "closed";
     // Back to the start state; a stored MAIL stays (a new RCPT retries, spec §4.3.4).
-    else if (this.#phase === "auth") this.#phase = "commands";
+    this.#phase = phaseAfterAuthFailure(step, this.#phase, "commands");
     return step;
   }
 
@@ -196,7 +196,7 @@ export class SmtpFrontend implements Frontend {
         this.#esmtp = true;
         return send(toBinary(utf8(smtpEhloReply(this.#config, this.#secure))));
       case "AUTH":
-        if (!this.#secure && this.#config.starttls === "only") return send(INVALID_COMMAND);
+        if (loginNeedsTls(this.#secure, this.#config)) return send(INVALID_COMMAND);
         if (args.length === 0) return send(INVALID_ARGUMENT);
         return this.#saslOutcome(startSasl(args[0], args.slice(1), this.#policy));
       case "MAIL":
@@ -282,10 +282,6 @@ export class SmtpFrontend implements Frontend {
   #close(data: string, reason: string): FrontendStep {
     this.#phase = "closed";
     this.#sasl = null;
-    return { kind: "close", data: fromBinary(data), reason };
+    return closeWith(data, reason);
   }
-}
-
-function send(data: string): FrontendStep {
-  return { kind: "send", data: fromBinary(data) };
 }
