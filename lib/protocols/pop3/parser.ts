@@ -17,7 +17,7 @@
  * @module
  */
 
-import { toBinary } from "../../util/bytes.ts";
+import { commandArguments, lineVerb, responseArguments } from "../common/line_arguments.ts";
 import { LineCommandParser } from "../common/line_parser.ts";
 
 /** Commands nginx recognises before authentication (STLS included, as in TLS-capable builds). */
@@ -34,18 +34,10 @@ export type Pop3ParseEvent =
   /** The line does not fit the limit: reply, then close (not counted). The parser is dead. */
   | { kind: "too-long" };
 
-const SP = 0x20;
-const CR = 0x0d;
-const LF = 0x0a;
 const MAX_ARGS = 3;
 
 const VERBS: ReadonlySet<string> = new Set(["USER", "PASS", "APOP", "QUIT", "CAPA", "AUTH", "NOOP", "STLS"]);
 const INVALID: Pop3ParseEvent = { kind: "invalid" };
-
-/** Argument states of nginx's machine. */
-const SPACES_BEFORE_ARGUMENT = 0;
-const ARGUMENT = 1;
-const ALMOST_DONE = 2;
 
 /** An incremental POP3 command parser over lines of at most `limit` (pop3_client_buffer) bytes. */
 export class Pop3CommandParser extends LineCommandParser<Pop3ParseEvent> {
@@ -54,60 +46,17 @@ export class Pop3CommandParser extends LineCommandParser<Pop3ParseEvent> {
   }
 }
 
-/** A command line (ending in LF). */
+/** A command line (ending in LF): a verb of exactly four letters, then its arguments. */
 function parseCommand(line: Uint8Array): Pop3ParseEvent {
-  let p = 0;
-  while (isLetter(line[p])) p++;
-  const end = line[p];
-  if (p !== 4 || (end !== SP && end !== CR && end !== LF)) return INVALID;
-  const verb = toBinary(line.subarray(0, 4)).toUpperCase();
-  if (!VERBS.has(verb)) return INVALID;
-  const joinSpaces = verb === "USER" || verb === "PASS";
-  // After CR only LF may follow; a LF is read again by the argument states, which end there.
-  const state = end === CR ? ALMOST_DONE : SPACES_BEFORE_ARGUMENT;
-  const args = parseArguments(line, end === LF ? p : p + 1, state, joinSpaces);
-  return args === null ? INVALID : { kind: "command", verb: verb as Pop3Verb, args };
+  const found = lineVerb(line);
+  if (found === null || found.end !== 4 || !VERBS.has(found.verb)) return INVALID;
+  const joinSpaces = found.verb === "USER" || found.verb === "PASS";
+  const parsed = commandArguments(line, found.end, { maxArgs: MAX_ARGS, joinSpaces });
+  return parsed === null ? INVALID : { kind: "command", verb: found.verb as Pop3Verb, args: parsed.args };
 }
 
 /** A SASL response line: nginx starts it in the argument state, spaces split. */
 function parseResponse(line: Uint8Array): Pop3ParseEvent {
-  const args = parseArguments(line, 0, ARGUMENT, false);
-  return args === null ? INVALID : { kind: "response", args };
-}
-
-/**
- * nginx's argument states from index `p` of a line that ends in LF; null for a parse
- * error. An argument started in {@link ARGUMENT} state begins at `p`.
- */
-function parseArguments(line: Uint8Array, p: number, state: number, joinSpaces: boolean): string[] | null {
-  const args: string[] = [];
-  let argStart = p;
-  for (; p < line.length; p++) {
-    const ch = line[p];
-    switch (state) {
-      case SPACES_BEFORE_ARGUMENT:
-        if (ch === SP) break;
-        if (ch === CR) state = ALMOST_DONE;
-        else if (ch === LF) return args;
-        else if (args.length < MAX_ARGS) {
-          argStart = p;
-          state = ARGUMENT;
-        } else return null;
-        break;
-      case ARGUMENT:
-        if (ch === SP && joinSpaces) break;
-        if (ch !== SP && ch !== CR && ch !== LF) break;
-        args.push(toBinary(line.subarray(argStart, p)));
-        if (ch === LF) return args;
-        state = ch === SP ? SPACES_BEFORE_ARGUMENT : ALMOST_DONE;
-        break;
-      case ALMOST_DONE:
-        return ch === LF ? args : null;
-    }
-  }
-  return null;
-}
-
-function isLetter(ch: number | undefined): boolean {
-  return ch !== undefined && ((ch >= 0x41 && ch <= 0x5a) || (ch >= 0x61 && ch <= 0x7a));
+  const parsed = responseArguments(line, MAX_ARGS);
+  return parsed === null ? INVALID : { kind: "response", args: parsed.args };
 }

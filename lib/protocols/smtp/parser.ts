@@ -21,6 +21,7 @@
  */
 
 import { toBinary } from "../../util/bytes.ts";
+import { commandArguments, lineVerb, responseArguments } from "../common/line_arguments.ts";
 import { LineCommandParser } from "../common/line_parser.ts";
 
 /** Commands nginx recognises before authentication. */
@@ -52,9 +53,6 @@ export type SmtpParseEvent =
   /** The command does not fit the buffer: reply, then close (not counted). The parser is dead. */
   | { kind: "too-long" };
 
-const SP = 0x20;
-const CR = 0x0d;
-const LF = 0x0a;
 const MAX_ARGS = 11;
 
 const VERBS: ReadonlySet<string> = new Set([
@@ -73,11 +71,6 @@ const VERBS: ReadonlySet<string> = new Set([
 ]);
 const INVALID: SmtpParseEvent = { kind: "invalid" };
 
-/** Argument states of nginx's machine. */
-const SPACES_BEFORE_ARGUMENT = 0;
-const ARGUMENT = 1;
-const ALMOST_DONE = 2;
-
 /** An incremental SMTP command parser over lines of at most `limit` (smtp_client_buffer) bytes. */
 export class SmtpCommandParser extends LineCommandParser<SmtpParseEvent> {
   constructor(limit: number) {
@@ -85,66 +78,18 @@ export class SmtpCommandParser extends LineCommandParser<SmtpParseEvent> {
   }
 }
 
-/** A command line (ending in LF). */
+/** A command line (ending in LF): a verb of the known set, then its arguments. */
 function parseCommand(line: Uint8Array): SmtpParseEvent {
-  let p = 0;
-  while (isLetter(line[p])) p++;
-  const end = line[p];
-  if (end !== SP && end !== CR && end !== LF) return INVALID;
-  const verb = toBinary(line.subarray(0, p)).toUpperCase();
-  if (!VERBS.has(verb)) return INVALID;
-  // After CR only LF may follow; a LF is read again by the argument states, which end there.
-  const state = end === CR ? ALMOST_DONE : SPACES_BEFORE_ARGUMENT;
-  const parsed = parseArguments(line, end === LF ? p : p + 1, state);
+  const found = lineVerb(line);
+  if (found === null || !VERBS.has(found.verb)) return INVALID;
+  const parsed = commandArguments(line, found.end, { maxArgs: MAX_ARGS });
   if (parsed === null) return INVALID;
-  const text = toBinary(line.subarray(0, Math.max(p, parsed.lastArgEnd)));
-  return { kind: "command", verb: verb as SmtpVerb, args: parsed.args, line: text };
+  const text = toBinary(line.subarray(0, Math.max(found.end, parsed.lastArgEnd)));
+  return { kind: "command", verb: found.verb as SmtpVerb, args: parsed.args, line: text };
 }
 
 /** A SASL response line: nginx starts it in the argument state, spaces split. */
 function parseResponse(line: Uint8Array): SmtpParseEvent {
-  const parsed = parseArguments(line, 0, ARGUMENT);
+  const parsed = responseArguments(line, MAX_ARGS);
   return parsed === null ? INVALID : { kind: "response", args: parsed.args };
-}
-
-/**
- * nginx's argument states from index `p` of a line that ends in LF; null for a parse
- * error. An argument started in {@link ARGUMENT} state begins at `p`.
- */
-function parseArguments(
-  line: Uint8Array,
-  p: number,
-  state: number,
-): { args: string[]; lastArgEnd: number } | null {
-  const args: string[] = [];
-  let argStart = p;
-  let lastArgEnd = 0;
-  for (; p < line.length; p++) {
-    const ch = line[p];
-    switch (state) {
-      case SPACES_BEFORE_ARGUMENT:
-        if (ch === SP) break;
-        if (ch === CR) state = ALMOST_DONE;
-        else if (ch === LF) return { args, lastArgEnd };
-        else if (args.length < MAX_ARGS) {
-          argStart = p;
-          state = ARGUMENT;
-        } else return null;
-        break;
-      case ARGUMENT:
-        if (ch !== SP && ch !== CR && ch !== LF) break;
-        args.push(toBinary(line.subarray(argStart, p)));
-        lastArgEnd = p;
-        if (ch === LF) return { args, lastArgEnd };
-        state = ch === SP ? SPACES_BEFORE_ARGUMENT : ALMOST_DONE;
-        break;
-      case ALMOST_DONE:
-        return ch === LF ? { args, lastArgEnd } : null;
-    }
-  }
-  return null;
-}
-
-function isLetter(ch: number | undefined): boolean {
-  return ch !== undefined && ((ch >= 0x41 && ch <= 0x5a) || (ch >= 0x61 && ch <= 0x7a));
 }
