@@ -303,51 +303,31 @@ export class AuthReplyParser {
           } else if (c === CR || c === LF) {
             // A bare name is a header with an empty value.
             this.#nameEnd = this.#valueStart = this.#valueEnd = p;
-            if (c === CR) st = St.LineAlmostDone;
-            else {
-              this.#header();
-              st = St.LineStart;
-            }
+            st = this.#lineEnd(c);
           } else this.#fail("sent invalid header in response");
           break;
         case St.SpaceBeforeValue:
           if (c === SP) break;
           this.#valueStart = this.#valueEnd = p;
-          if (c === CR) st = St.LineAlmostDone;
-          else if (c === LF) {
-            this.#header();
-            st = St.LineStart;
-          } else st = St.Value;
+          st = c === CR || c === LF ? this.#lineEnd(c) : St.Value;
           break;
         case St.Value:
           if (c === SP) {
             this.#valueEnd = p;
             st = St.SpaceAfterValue;
-          } else if (c === CR) {
+          } else if (c === CR || c === LF) {
             this.#valueEnd = p;
-            st = St.LineAlmostDone;
-          } else if (c === LF) {
-            this.#valueEnd = p;
-            this.#header();
-            st = St.LineStart;
+            st = this.#lineEnd(c);
           }
           break;
         case St.SpaceAfterValue:
           // Trailing spaces are dropped; a non-space means they were inner spaces.
           if (c === SP) break;
-          if (c === CR) st = St.LineAlmostDone;
-          else if (c === LF) {
-            this.#header();
-            st = St.LineStart;
-          } else st = St.Value;
+          st = c === CR || c === LF ? this.#lineEnd(c) : St.Value;
           break;
         case St.LineAlmostDone:
-          if (c !== LF) {
-            this.#fail("sent invalid header in response");
-            break;
-          }
-          this.#header();
-          st = St.LineStart;
+          if (c !== LF) this.#fail("sent invalid header in response");
+          else st = this.#lineEnd(c);
           break;
         case St.HeadAlmostDone:
           if (c !== LF) this.#fail("sent invalid header in response");
@@ -358,6 +338,16 @@ export class AuthReplyParser {
     this.#state = st;
     this.#pos = p;
     return this.#phase;
+  }
+
+  /**
+   * CR or LF at the end of a header line: CR waits for its LF; LF (bare, or after
+   * the CR) completes the header, and the next line starts.
+   */
+  #lineEnd(c: typeof CR | typeof LF): St {
+    if (c === CR) return St.LineAlmostDone;
+    this.#header();
+    return St.LineStart;
   }
 
   #header(): void {
