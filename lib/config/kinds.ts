@@ -78,6 +78,20 @@ function stringList(
   return ok ? value as string[] : undefined;
 }
 
+/**
+ * The words of a string list, each with the path of its array item (undefined for a
+ * lone string): nginx writes several values space-separated on one line, so one
+ * string may hold several.
+ */
+function listWords(list: string[], value: unknown): { word: string; sub: KeyPath | undefined }[] {
+  return list.flatMap((item, i) =>
+    item.trim().split(/\s+/).filter((w) => w !== "").map((word) => ({
+      word,
+      sub: Array.isArray(value) ? [i] : undefined,
+    }))
+  );
+}
+
 function singleLine(text: string, env: KeyEnv, sub?: KeyPath): boolean {
   if (text.trim() === "") {
     env.invalid("must not be empty", sub);
@@ -319,19 +333,16 @@ const resolver: Parser = (value, env) => {
   if (!list) return undefined;
   const out: string[] = [];
   let ok = true;
-  list.forEach((item, i) => {
-    const sub = Array.isArray(value) ? [i] : undefined;
-    for (const word of item.trim().split(/\s+/).filter((w) => w !== "")) {
-      const problem = /^[a-z_]+=/.test(word)
-        ? `resolver option "${word}" is not supported by mailproxy (only addresses)`
-        : checkResolverAddress(word);
-      if (problem === null) out.push(word);
-      else {
-        env.invalid(problem, sub);
-        ok = false;
-      }
+  for (const { word, sub } of listWords(list, value)) {
+    const problem = /^[a-z_]+=/.test(word)
+      ? `resolver option "${word}" is not supported by mailproxy (only addresses)`
+      : checkResolverAddress(word);
+    if (problem === null) out.push(word);
+    else {
+      env.invalid(problem, sub);
+      ok = false;
     }
-  });
+  }
   if (ok && out.length === 0) env.invalid("needs at least one address (or false for off)");
   return ok && out.length > 0 ? out : undefined;
 };
@@ -359,22 +370,18 @@ const sslProtocols: Parser = (value, env) => {
   if (!list) return undefined;
   const out: string[] = [];
   let ok = true;
-  list.forEach((item, i) => {
-    const sub = Array.isArray(value) ? [i] : undefined;
-    // nginx writes them space-separated on one line; allow that inside one string too.
-    for (const word of item.trim().split(/\s+/).filter((w) => w !== "")) {
-      const hit = TLS_VERSIONS.find((v) => v.toLowerCase() === word.toLowerCase());
-      if (hit !== undefined) {
-        if (!out.includes(hit)) out.push(hit);
-      } else if (/^sslv[23]$/i.test(word)) {
-        env.invalid(`"${word}" is not supported by mailproxy (the TLS runtime has no SSLv2/SSLv3)`, sub);
-        ok = false;
-      } else {
-        env.invalid(`unknown protocol "${word}" (allowed: ${TLS_VERSIONS.join(", ")})`, sub);
-        ok = false;
-      }
+  for (const { word, sub } of listWords(list, value)) {
+    const hit = TLS_VERSIONS.find((v) => v.toLowerCase() === word.toLowerCase());
+    if (hit !== undefined) {
+      if (!out.includes(hit)) out.push(hit);
+    } else if (/^sslv[23]$/i.test(word)) {
+      env.invalid(`"${word}" is not supported by mailproxy (the TLS runtime has no SSLv2/SSLv3)`, sub);
+      ok = false;
+    } else {
+      env.invalid(`unknown protocol "${word}" (allowed: ${TLS_VERSIONS.join(", ")})`, sub);
+      ok = false;
     }
-  });
+  }
   if (ok && out.length === 0) env.invalid("needs at least one protocol");
   return ok && out.length > 0 ? out : undefined;
 };
