@@ -77,9 +77,7 @@ export class Counter implements Metric {
   }
 
   render(): string {
-    let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} counter\n`;
-    for (const [key, v] of this.#values) out += `${this.name}${key ? `{${key}}` : ""} ${v}\n`;
-    return out;
+    return renderSeries(this.name, this.help, "counter", this.#values);
   }
 }
 
@@ -105,9 +103,7 @@ export class Gauge implements Metric {
   }
 
   render(): string {
-    let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} gauge\n`;
-    for (const [key, v] of this.#values) out += `${this.name}${key ? `{${key}}` : ""} ${v}\n`;
-    return out;
+    return renderSeries(this.name, this.help, "gauge", this.#values);
   }
 }
 
@@ -163,4 +159,16 @@ export class Registry {
   render(): string {
     return this.#metrics.map((m) => m.render()).join("");
   }
+}
+
+/** Prometheus text of a metric whose series are one number each (a counter or a gauge). */
+function renderSeries(
+  name: string,
+  help: string,
+  type: "counter" | "gauge",
+  values: Map<string, number>,
+): string {
+  let out = `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
+  for (const [key, v] of values) out += `${name}${key ? `{${key}}` : ""} ${v}\n`;
+  return out;
 }

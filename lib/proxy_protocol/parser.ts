@@ -184,25 +184,29 @@ function parseV2(buf: Uint8Array): ProxyParse {
   let used: number;
   if (family === 1) {
     if (body.length < 12) return invalid(buf, "PROXY v2 IPv4 block too short");
-    addresses = {
-      srcAddr: ipv4(body.subarray(0, 4)),
-      dstAddr: ipv4(body.subarray(4, 8)),
-      srcPort: (body[8] << 8) | body[9],
-      dstPort: (body[10] << 8) | body[11],
-    };
+    addresses = addressBlock(body, 4, ipv4);
     used = 12;
   } else if (family === 2) {
     if (body.length < 36) return invalid(buf, "PROXY v2 IPv6 block too short");
-    addresses = {
-      srcAddr: ipv6Text(body.subarray(0, 16)),
-      dstAddr: ipv6Text(body.subarray(16, 32)),
-      srcPort: (body[32] << 8) | body[33],
-      dstPort: (body[34] << 8) | body[35],
-    };
+    addresses = addressBlock(body, 16, ipv6Text);
     used = 36;
   } else {
     return { kind: "ok", version: 2, length: total };
   }
   const tlvs = body.subarray(used);
   return { kind: "ok", version: 2, length: total, addresses, ...(tlvs.length > 0 ? { tlvs } : {}) };
+}
+
+/**
+ * A PROXY v2 address block: source and destination addresses of `size` bytes each,
+ * then the two ports (big-endian); `body` holds at least `2 * size + 4` bytes.
+ */
+function addressBlock(body: Uint8Array, size: number, text: (addr: Uint8Array) => string): ProxyAddresses {
+  const ports = 2 * size;
+  return {
+    srcAddr: text(body.subarray(0, size)),
+    dstAddr: text(body.subarray(size, ports)),
+    srcPort: (body[ports] << 8) | body[ports + 1],
+    dstPort: (body[ports + 2] << 8) | body[ports + 3],
+  };
 }
