@@ -15,6 +15,7 @@
 import type { Address, Conn, Listener, ListenOptions, ReadSizing, Transport } from "./types.ts";
 import { drainAndClose, type GracefulCloseLimits } from "./graceful_close.ts";
 import { nodeNetTransport } from "./node_net.ts";
+import { concat } from "../util/bytes.ts";
 
 /** Queued unread bytes at which the socket stops reading from the kernel. */
 export const HIGH_WATER = 65536;
@@ -169,7 +170,7 @@ export class BunConn implements Conn {
   /** Everything queued, as one chunk (one write downstream instead of several); resumes reading. */
   #take(): Uint8Array {
     const chunks = this.#chunks;
-    const out = chunks.length === 1 ? chunks[0] : concat(chunks, this.#queued);
+    const out = chunks.length === 1 ? chunks[0] : concat(chunks);
     this.#chunks = [];
     this.#queued = 0;
     if (this.#paused && !this.#gone) {
@@ -274,15 +275,6 @@ export class BunConn implements Conn {
   }
 }
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 /** The handlers shared by every native socket; `socket.data` is its {@link BunConn}. */
 const handlers: SocketHandlers = {
