@@ -275,7 +275,6 @@ export class BunConn implements Conn {
   }
 }
 
-
 /** The handlers shared by every native socket; `socket.data` is its {@link BunConn}. */
 const handlers: SocketHandlers = {
   data: (socket, data) => socket.data?.onData(data),
