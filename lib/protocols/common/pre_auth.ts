@@ -56,6 +56,17 @@ export function authMethodEnabled(methods: readonly string[], method: string): b
 }
 
 /**
+ * What a `*_auth` setting shows: the names of a protocol's `[method, name]` table (in
+ * its wire order) whose method is enabled; one method may enable several names.
+ */
+export function enabledNames(
+  table: readonly (readonly [string, string])[],
+  methods: readonly string[],
+): string[] {
+  return table.filter(([method]) => authMethodEnabled(methods, method)).map(([, name]) => name);
+}
+
+/**
  * The SASL policy of one session: CRAM-MD5 and EXTERNAL as `*_auth` enables them, and the
  * salt created at the first CRAM-MD5 attempt and reused for later ones (spec §4.0.6) —
  * or `salt` when the protocol made one already (POP3 shows it in the greeting for APOP).

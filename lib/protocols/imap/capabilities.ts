@@ -6,7 +6,7 @@
  */
 
 import type { ServerConfig } from "../../config/mod.ts";
-import { authMethodEnabled } from "../common/pre_auth.ts";
+import { authMethodEnabled, enabledNames } from "../common/pre_auth.ts";
 
 /** `imap_auth` method → advertised token, in nginx's fixed order. */
 const AUTH_TOKENS: readonly (readonly [string, string])[] = [
@@ -23,7 +23,7 @@ export function imapAuthEnabled(imapAuth: readonly string[], method: string): bo
 
 /** The `AUTH=` tokens enabled by `imap_auth`, in nginx's order (`login` enables AUTH=LOGIN). */
 export function imapAuthTokens(imapAuth: readonly string[]): string[] {
-  return AUTH_TOKENS.filter(([method]) => imapAuthEnabled(imapAuth, method)).map(([, token]) => token);
+  return enabledNames(AUTH_TOKENS, imapAuth);
 }
 
 /**

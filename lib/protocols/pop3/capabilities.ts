@@ -7,7 +7,7 @@
  */
 
 import type { ServerConfig } from "../../config/mod.ts";
-import { authMethodEnabled } from "../common/pre_auth.ts";
+import { enabledNames } from "../common/pre_auth.ts";
 
 /** `pop3_auth` method → SASL mechanisms, in nginx's fixed order; APOP is never listed. */
 const MECHANISMS: readonly (readonly [string, string])[] = [
@@ -22,7 +22,7 @@ const END = ".\r\n";
 
 /** The SASL mechanisms enabled by `pop3_auth` (`plain` enables PLAIN and LOGIN). */
 export function pop3SaslMechanisms(pop3Auth: readonly string[]): string[] {
-  return MECHANISMS.filter(([method]) => authMethodEnabled(pop3Auth, method)).map(([, name]) => name);
+  return enabledNames(MECHANISMS, pop3Auth);
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 
 import type { ServerConfig } from "../../config/mod.ts";
-import { authMethodEnabled } from "../common/pre_auth.ts";
+import { enabledNames } from "../common/pre_auth.ts";
 import { quoted } from "./parser.ts";
 
 /** `sieve_auth` method → advertised SASL name, in a fixed order. */
@@ -25,7 +25,7 @@ export const IMPLEMENTATION = "mailproxy";
 
 /** The SASL mechanisms enabled by `sieve_auth`, in a fixed order. */
 export function sieveMechanisms(sieveAuth: readonly string[]): string[] {
-  return MECHANISMS.filter(([method]) => authMethodEnabled(sieveAuth, method)).map(([, name]) => name);
+  return enabledNames(MECHANISMS, sieveAuth);
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 
 import type { ServerConfig } from "../../config/mod.ts";
-import { authMethodEnabled } from "../common/pre_auth.ts";
+import { enabledNames } from "../common/pre_auth.ts";
 
 /** `smtp_auth` methods that are SASL mechanisms, in the order nginx lists them. */
 const MECHANISMS: readonly [method: string, token: string][] = [
@@ -27,9 +27,7 @@ export function smtpEhloReply(
   secure: boolean,
 ): string {
   const lines = [config.server_name, ...config.smtp_capabilities];
-  const tokens = MECHANISMS.filter(([method]) => authMethodEnabled(config.smtp_auth, method)).map(([, t]) =>
-    t
-  );
+  const tokens = enabledNames(MECHANISMS, config.smtp_auth);
   const offerTls = !secure && config.starttls !== "off";
   // `starttls only` hides AUTH until TLS is up, since AUTH would be refused anyway.
   if (tokens.length > 0 && !(offerTls && config.starttls === "only")) lines.push(`AUTH ${tokens.join(" ")}`);
