@@ -15,12 +15,8 @@
 
 import type { AuthOk } from "../../auth/mod.ts";
 import { fromBinary, toBinary } from "../../util/bytes.ts";
-import { startsWithText } from "../common/backend_replies.ts";
-import {
-  type BackendCredentials,
-  backendCredentials,
-  type BackendRepliesConfig,
-} from "../common/backend_credentials.ts";
+import { type BackendReplies, startsWithText } from "../common/backend_replies.ts";
+import { backendCredentials, type BackendRepliesConfig } from "../common/backend_credentials.ts";
 import type { BackendLogin, BackendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 
@@ -45,9 +41,10 @@ const WHAT: Record<State, string> = {
 
 /** One backend login dialogue, created by the IMAP front end. */
 export class ImapBackendLogin implements BackendLogin {
-  /** The login and password sent, and the reader of the backend's replies. */
-  readonly #login: BackendCredentials;
+  readonly #replies: BackendReplies;
   readonly #tag: string;
+  readonly #user: string;
+  readonly #pass: string;
   #state: State = "greeting";
 
   /**
@@ -61,11 +58,16 @@ export class ImapBackendLogin implements BackendLogin {
     tag: string,
   ) {
     this.#tag = tag;
-    this.#login = backendCredentials(config, ok, credentials, INTERNAL_ERROR);
+    ({ user: this.#user, pass: this.#pass, replies: this.#replies } = backendCredentials(
+      config,
+      ok,
+      credentials,
+      INTERNAL_ERROR,
+    ));
   }
 
   receive(data: Uint8Array): BackendStep | null {
-    const reply = this.#login.replies.read(data);
+    const reply = this.#replies.read(data);
     if (!(reply instanceof Uint8Array)) return reply;
 
     switch (this.#state) {
@@ -75,16 +77,14 @@ export class ImapBackendLogin implements BackendLogin {
       case "login":
       case "user":
         if (reply[0] !== 0x2b /* + */) return this.#invalid(reply);
-        if (this.#state === "login") {
-          return this.#send(`${this.#login.user} {${this.#login.pass.length}}\r\n`, "user");
-        }
-        return this.#send(`${this.#login.pass}\r\n`, "password");
+        if (this.#state === "login") return this.#send(`${this.#user} {${this.#pass.length}}\r\n`, "user");
+        return this.#send(`${this.#pass}\r\n`, "password");
       case "password": {
         const verdict = taggedOk(reply, this.#tag);
         if (verdict === "again") return null;
         if (verdict === "invalid") return this.#invalid(reply);
         this.#state = "done";
-        return this.#login.replies.done();
+        return this.#replies.done();
       }
       case "done":
         return null;
@@ -96,8 +96,8 @@ export class ImapBackendLogin implements BackendLogin {
   }
 
   #sendLogin(capabilities: Set<string>): BackendStep {
-    const user = this.#login.user;
-    const pass = this.#login.pass;
+    const user = this.#user;
+    const pass = this.#pass;
     const nonSync = capabilities.has("LITERAL+") ||
       (capabilities.has("LITERAL-") && user.length <= LITERAL_MINUS_MAX && pass.length <= LITERAL_MINUS_MAX);
     if (nonSync) {
@@ -111,13 +111,13 @@ export class ImapBackendLogin implements BackendLogin {
 
   #send(line: string, next: State): BackendStep {
     this.#state = next;
-    return this.#login.replies.send(line);
+    return this.#replies.send(line);
   }
 
   #invalid(reply: Uint8Array): BackendStep {
     const what = WHAT[this.#state];
     this.#state = "done";
-    return this.#login.replies.invalid(reply, what);
+    return this.#replies.invalid(reply, what);
   }
 }
 

@@ -17,12 +17,8 @@
 import type { AuthOk } from "../../auth/mod.ts";
 import { isUnsafeCredential } from "../../sasl/mod.ts";
 import { fromBinary } from "../../util/bytes.ts";
-import { startsWithText } from "../common/backend_replies.ts";
-import {
-  type BackendCredentials,
-  backendCredentials,
-  type BackendRepliesConfig,
-} from "../common/backend_credentials.ts";
+import { type BackendReplies, startsWithText } from "../common/backend_replies.ts";
+import { backendCredentials, type BackendRepliesConfig } from "../common/backend_credentials.ts";
 import type { BackendLogin, BackendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 
@@ -39,34 +35,44 @@ const WHAT: Record<State, string> = {
 
 /** One backend login dialogue, created by the POP3 front end. */
 export class Pop3BackendLogin implements BackendLogin {
-  /** The login and password sent, and the reader of the backend's replies. */
-  readonly #login: BackendCredentials;
+  readonly #replies: BackendReplies;
+  readonly #user: string;
+  readonly #pass: string;
   #state: State = "greeting";
 
   /** `ok.user` / `ok.pass` (Auth-User / Auth-Pass) replace the client's login and password. */
-  constructor(config: BackendRepliesConfig, ok: AuthOk, credentials: Credentials) {
-    this.#login = backendCredentials(config, ok, credentials, INTERNAL_ERROR);
+  constructor(
+    config: BackendRepliesConfig,
+    ok: AuthOk,
+    credentials: Credentials,
+  ) {
+    ({ user: this.#user, pass: this.#pass, replies: this.#replies } = backendCredentials(
+      config,
+      ok,
+      credentials,
+      INTERNAL_ERROR,
+    ));
   }
 
   receive(data: Uint8Array): BackendStep | null {
-    const reply = this.#login.replies.read(data);
+    const reply = this.#replies.read(data);
     if (!(reply instanceof Uint8Array)) return reply;
-    if (!startsWithText(reply, 0, "+OK")) return this.#login.replies.invalid(reply, WHAT[this.#state]);
+    if (!startsWithText(reply, 0, "+OK")) return this.#replies.invalid(reply, WHAT[this.#state]);
     switch (this.#state) {
       case "greeting":
-        if (isUnsafeCredential(this.#login.user) || isUnsafeCredential(this.#login.pass)) {
-          return this.#login.replies.fail(
+        if (isUnsafeCredential(this.#user) || isUnsafeCredential(this.#pass)) {
+          return this.#replies.fail(
             INTERNAL_ERROR,
             "auth server sent a login or password with CR, LF or NUL",
           );
         }
         this.#state = "user";
-        return this.#login.replies.send(`USER ${this.#login.user}\r\n`);
+        return this.#replies.send(`USER ${this.#user}\r\n`);
       case "user":
         this.#state = "password";
-        return this.#login.replies.send(`PASS ${this.#login.pass}\r\n`);
+        return this.#replies.send(`PASS ${this.#pass}\r\n`);
       case "password":
-        return this.#login.replies.done();
+        return this.#replies.done();
     }
   }
 

@@ -14,11 +14,8 @@ import type { AuthOk } from "../../auth/mod.ts";
 import { encodeBase64 } from "../../sasl/mod.ts";
 import { fromBinary } from "../../util/bytes.ts";
 import type { Credentials } from "../../types.ts";
-import {
-  type BackendCredentials,
-  backendCredentials,
-  type BackendRepliesConfig,
-} from "../common/backend_credentials.ts";
+import type { BackendReplies } from "../common/backend_replies.ts";
+import { backendCredentials, type BackendRepliesConfig } from "../common/backend_credentials.ts";
 import type { BackendLogin, BackendStep } from "../types.ts";
 import { INTERNAL_ERROR } from "./lines.ts";
 import { MAX_QUOTED, responseEnd } from "./parser.ts";
@@ -28,17 +25,27 @@ type State = "greeting" | "authenticate" | "done";
 
 /** One backend login dialogue, created by the ManageSieve front end. */
 export class SieveBackendLogin implements BackendLogin {
-  /** The login and password sent, and the reader of the backend's replies. */
-  readonly #login: BackendCredentials;
+  readonly #replies: BackendReplies;
+  readonly #user: string;
+  readonly #pass: string;
   #state: State = "greeting";
 
   /** `ok.user` / `ok.pass` (Auth-User / Auth-Pass) replace the client's login and password. */
-  constructor(config: BackendRepliesConfig, ok: AuthOk, credentials: Credentials) {
-    this.#login = backendCredentials(config, ok, credentials, INTERNAL_ERROR);
+  constructor(
+    config: BackendRepliesConfig,
+    ok: AuthOk,
+    credentials: Credentials,
+  ) {
+    ({ user: this.#user, pass: this.#pass, replies: this.#replies } = backendCredentials(
+      config,
+      ok,
+      credentials,
+      INTERNAL_ERROR,
+    ));
   }
 
   receive(data: Uint8Array): BackendStep | null {
-    const reply = this.#login.replies.read(data);
+    const reply = this.#replies.read(data);
     if (!(reply instanceof Uint8Array)) return reply;
     if (this.#state === "done") return null;
     const response = responseEnd(reply);
@@ -46,11 +53,11 @@ export class SieveBackendLogin implements BackendLogin {
     if (this.#state === "greeting") {
       if (response.kind !== "OK") return this.#invalid(reply, "greeting");
       this.#state = "authenticate";
-      return this.#login.replies.send(this.#authenticate());
+      return this.#replies.send(this.#authenticate());
     }
     if (response.kind !== "OK") return this.#invalid(reply, "AUTHENTICATE");
     this.#state = "done";
-    return this.#login.replies.done();
+    return this.#replies.done();
   }
 
   internalError(): Uint8Array {
@@ -66,7 +73,7 @@ export class SieveBackendLogin implements BackendLogin {
 
   #invalid(reply: Uint8Array, what: string): BackendStep {
     this.#state = "done";
-    const step = this.#login.replies.invalid(reply, what);
+    const step = this.#replies.invalid(reply, what);
     // The reader scrubs the password; a backend echoing our base64 token would leak it too.
     if (step.kind === "fail") step.log = step.log.split(this.#token()).join("***");
     return step;
@@ -74,6 +81,6 @@ export class SieveBackendLogin implements BackendLogin {
 
   /** base64(NUL user NUL pass), the PLAIN initial response. */
   #token(): string {
-    return encodeBase64(`\0${this.#login.user}\0${this.#login.pass}`);
+    return encodeBase64(`\0${this.#user}\0${this.#pass}`);
   }
 }
