@@ -22,6 +22,7 @@ export type {
   HealthCheckConfig,
   ListenSpec,
   LogConfig,
+  LoginLimitsConfig,
   ServerConfig,
   StaticAuthConfig,
   StaticUser,
