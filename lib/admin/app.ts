@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { LoginLimits } from "../limits/mod.ts";
+import { addLimitRoutes } from "./limits.ts";
 import { type Context, Hono } from "hono";
 import { WORKER_MERGE_RULES, workerSeries } from "../metrics/mod.ts";
 import type { MailproxyMetrics } from "../metrics/mod.ts";
@@ -64,6 +66,8 @@ export interface AdminDeps {
   workers?: () => readonly WorkerLink[];
   /** The `[[upstream]]` router; absent = no upstreams (GET /upstreams is empty). */
   upstreams?: UpstreamRouter;
+  /** The `[login_limits]` counters; absent = no `/limits` routes. */
+  loginLimits?: LoginLimits;
 }
 
 /** Builds the Hono app. */
@@ -240,6 +244,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
   }
 
   addUpstreamRoutes(app, upstreamDeps);
+  addLimitRoutes(app, { loginLimits: deps.loginLimits, workers: links });
 
   app.notFound((c) => c.json({ error: "not_found", message: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => c.json({ error: "internal", message: err.message }, 500));

@@ -25,6 +25,7 @@ import { formatAddress } from "../transport/mod.ts";
 import { ClientHostLookup } from "../resolver/mod.ts";
 import { runtimeVersion } from "../transport/mod.ts";
 import type { Listener, Transport } from "../transport/mod.ts";
+import { LoginLimits } from "../limits/mod.ts";
 import { HealthChecker, MemoryRouteStore, type RouteStore, UpstreamRouter } from "../upstream/mod.ts";
 import { VERSION } from "../version.ts";
 import { listensOf, planListeners } from "./listener_plan.ts";
@@ -64,6 +65,9 @@ export interface MailproxyOptions {
   routeStore?: RouteStore;
 }
 
+/** What the counters see while no `[login_limits]` is configured (nothing is asked then). */
+const NO_LOGIN_LIMITS = { ip: null, user: null, delay: [], exempt: [], known_ip: 0 };
+
 /**
  * One mailproxy process. It owns the state that outlives a session and hands it to each
  * one (SessionDeps): the transport, the session registry (and its id counter), the auth
@@ -86,6 +90,8 @@ export class Mailproxy {
     maxConnections: this.#config.max_connections,
     maxConnectionsPerIp: this.#config.max_connections_per_ip,
   }));
+  /** `[login_limits]` counters, read against the current config at each call (kept across reloads). */
+  readonly loginLimits = new LoginLimits(() => this.#config.login_limits ?? NO_LOGIN_LIMITS);
   readonly metrics = new MailproxyMetrics({
     version: VERSION,
     runtime: runtimeVersion(),
@@ -229,6 +235,7 @@ export class Mailproxy {
       authCache: this.#options.authCache ?? this.verifyCache,
       workers,
       upstreams: this.upstreams,
+      loginLimits: this.loginLimits,
       status: {
         version: VERSION,
         runtime: runtimeVersion(),
@@ -303,6 +310,7 @@ export class Mailproxy {
         metrics: this.metrics,
         registry: this.registry,
         limits: this.limits,
+        loginLimits: this.#config.login_limits ? this.loginLimits : undefined,
         tls: bound.security.tls,
         realIp: bound.security.realIp,
         resolver: this.resolver,
