@@ -40,6 +40,11 @@ const CONTEXTS: Partial<Record<KeyContext, { title: string; where: string; intro
     where: "[login_limits]",
     intro: "Failed-login delays and temporary blocks per client network and per user (mailproxy only).",
   },
+  auth_cache: {
+    title: "[auth_cache]",
+    where: "[auth_cache]",
+    intro: "Cached auth_http answers (mailproxy only).",
+  },
   static_auth: {
     title: "[static_auth]",
     where: "[static_auth]",

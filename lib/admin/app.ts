@@ -9,6 +9,7 @@
  * @module
  */
 
+import { toBinary, utf8 } from "../util/bytes.ts";
 import type { LoginLimits } from "../limits/mod.ts";
 import { addLimitRoutes } from "./limits.ts";
 import { type Context, Hono } from "hono";
@@ -49,6 +50,8 @@ export type ReloadOutcome =
 export interface AuthCache {
   readonly size: number;
   clear(): void;
+  /** Forgets one user's entries (`?user=`); absent = only full flushes. Returns how many. */
+  flushUser?(user: string): number;
 }
 
 /** Inputs of the admin app. */
@@ -230,12 +233,23 @@ export function createAdminApp(deps: AdminDeps): Hono {
   const cache = deps.authCache;
   if (cache) {
     app.post("/auth-cache/flush", async (c) => {
-      let flushed = cache.size;
-      cache.clear();
+      const user = c.req.query("user");
+      let flushed: number;
+      if (user !== undefined && user !== "") {
+        if (!cache.flushUser) {
+          return c.json({ error: "bad_request", message: "this cache can only be flushed whole" }, 400);
+        }
+        // Login names are kept as bytes (binary strings); the query is UTF-8 text.
+        flushed = cache.flushUser(toBinary(utf8(user)));
+      } else {
+        flushed = cache.size;
+        cache.clear();
+      }
       const copies = links();
       if (copies.length === 0) return c.json({ flushed });
       const unreachable: number[] = [];
-      for (const a of await askWorkers(copies, "POST", "/auth-cache/flush")) {
+      const target = user ? `/auth-cache/flush?user=${encodeURIComponent(user)}` : "/auth-cache/flush";
+      for (const a of await askWorkers(copies, "POST", target)) {
         if (a.status === 200) flushed += readNumber(a.body, "flushed");
         else unreachable.push(a.worker);
       }

@@ -535,9 +535,16 @@ export function openApiDocument(version: string): Json {
         },
       },
       "/auth-cache/flush": {
+        parameters: [{
+          name: "user",
+          in: "query",
+          required: false,
+          schema: { type: "string" },
+          description: "Only this user's [auth_cache] entries (the static users' verifications stay).",
+        }],
         post: {
-          summary: "Forget the cached successful password verifications of static users (in every worker " +
-            "process)",
+          summary: "Forget the cached auth_http answers ([auth_cache]) and the static users' successful " +
+            "password verifications (in every worker process)",
           responses: {
             200: json("Flushed", {
               type: "object",

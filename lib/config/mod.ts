@@ -16,6 +16,7 @@ export { CONFIG_KEYS } from "./schema.ts";
 export type { KeyContext, KeySpec, ValueKind } from "./schema.ts";
 export type {
   AdminConfig,
+  AuthCacheConfig,
   AuthHttpUrl,
   BackendRef,
   Config,

@@ -99,6 +99,7 @@ export type KeyContext =
   | "admin"
   | "log"
   | "login_limits"
+  | "auth_cache"
   | "static_auth"
   | "static_auth.user"
   | "upstream"
@@ -247,6 +248,18 @@ const ROWS = [
     doc: "Failed-login limits per client network and per user: a growing delay before each failure reply " +
       "and a temporary block (Dovecot's auth penalty, across all servers of the process).",
     example: '[login_limits]\nip = { failures = 10, window = "10m", block = "15m" }',
+  },
+  {
+    name: "auth_cache",
+    kind: "table",
+    context: "top",
+    default: null,
+    defaultDoc: "absent = every login asks the auth service",
+    directive: null,
+    doc:
+      "Keep auth_http answers (PLAIN/LOGIN only) for a while, keyed by a keyed hash of protocol, method, " +
+      "user and password; entries are encrypted.",
+    example: '[auth_cache]\nttl = "5m"',
   },
   {
     name: "static_auth",
@@ -1062,6 +1075,57 @@ const ROWS = [
     example: 'known_ip = "30d"',
   },
 
+  // ---- [auth_cache] ------------------------------------------------------------------
+  {
+    name: "ttl",
+    kind: "duration",
+    context: "auth_cache",
+    default: "5m",
+    directive: null,
+    doc: "How long an accepted login is answered from the cache (Auth-Cache-TTL in a reply overrides it; " +
+      "Auth-Cache: no keeps a reply out).",
+    example: 'ttl = "5m"',
+  },
+  {
+    name: "negative_ttl",
+    kind: "duration",
+    context: "auth_cache",
+    default: "30s",
+    directive: null,
+    doc: 'How long a refused login is answered from the cache; "0s" = refusals are not cached.',
+    example: 'negative_ttl = "30s"',
+  },
+  {
+    name: "stale_if_error",
+    kind: "duration",
+    context: "auth_cache",
+    default: "0s",
+    directive: null,
+    doc: "How long after its ttl an accepted login may still be answered from the cache while the auth " +
+      "service fails (errors, not refusals). Off by default: a disabled account would keep logging in.",
+    example: 'stale_if_error = "1h"',
+  },
+  {
+    name: "client_ip",
+    kind: "bool",
+    context: "auth_cache",
+    default: false,
+    directive: null,
+    doc: "Make the client address part of the key (for auth services whose answer depends on it).",
+    example: "client_ip = true",
+  },
+  {
+    name: "max_entries",
+    kind: "int",
+    context: "auth_cache",
+    default: 100000,
+    min: 1,
+    max: 100_000_000,
+    directive: null,
+    doc: "Most entries kept in memory; the oldest go first.",
+    example: "max_entries = 100000",
+  },
+
   // ---- [log] -------------------------------------------------------------------------
   {
     name: "level",
@@ -1299,6 +1363,7 @@ export type TableName =
   | "admin"
   | "log"
   | "login_limits"
+  | "auth_cache"
   | "static_auth"
   | "static_auth.user"
   | "upstream"

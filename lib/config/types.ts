@@ -192,6 +192,9 @@ export interface LoginLimitsConfig {
   known_ip: number;
 }
 
+/** The `[auth_cache]` table: one field per `auth_cache` row (durations in ms). */
+export type AuthCacheConfig = RowValues<Extract<SchemaRow, { context: "auth_cache" }>>;
+
 /** The `[admin]` table. */
 export interface AdminConfig {
   listen: ListenSpec | null;
@@ -219,6 +222,8 @@ export interface Config extends RowValues<TopRow> {
   log: LogConfig;
   /** `[login_limits]`; null when the table is absent (no limits). */
   login_limits: LoginLimitsConfig | null;
+  /** `[auth_cache]`; null when the table is absent (no cache). */
+  auth_cache: AuthCacheConfig | null;
   static_auth: StaticAuthConfig;
   /** `[[upstream]]` pools, in file order. */
   upstreams: UpstreamConfig[];

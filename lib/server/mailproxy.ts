@@ -9,7 +9,7 @@
 import { type AuthCache, createAdminApp, type ReloadOutcome, type WorkerLink } from "../admin/mod.ts";
 import { type HttpServer, serveHttp, serveHttpUnix } from "../admin/mod.ts";
 import { ConnectionLimits } from "../access/mod.ts";
-import { AuthProviders, VerifyCache } from "../auth/mod.ts";
+import { AuthProviders, AuthResultCache, CachingAuthProvider, VerifyCache } from "../auth/mod.ts";
 import type { AuthProvider } from "../auth/mod.ts";
 import { listenAddress } from "../config/mod.ts";
 import { loadConfigFile } from "../config/mod.ts";
@@ -83,6 +83,8 @@ export class Mailproxy {
    * so a changed password never matches, and a removed user is refused before any check.
    */
   readonly verifyCache = new VerifyCache();
+  /** `[auth_cache]` entries: kept across reloads (keys cover the password, so stale ones just miss). */
+  readonly authResults = new AuthResultCache();
   /** SMTP client host lookups; a reload clears the resolved `resolver` servers. */
   readonly resolver = new ClientHostLookup();
   /** max_connections / max_connections_per_ip, read from the current config at each admission. */
@@ -190,7 +192,16 @@ export class Mailproxy {
       }
       for (const server of this.#config.servers) this.metrics.initServer(server.index, server.protocol);
       this.#startHealthChecks();
-      this.#sampler = setInterval(() => this.metrics.sessionHistory.record(this.registry.size), 10_000);
+      let ticks = 0;
+      this.#sampler = setInterval(() => {
+        this.metrics.sessionHistory.record(this.registry.size);
+        // Once a minute: expired login-limit counters and cache entries go (bounded memory).
+        if (++ticks % 6 === 0) {
+          const now = Date.now();
+          this.loginLimits.sweep(now);
+          this.authResults.sweep(now);
+        }
+      }, 10_000);
       const admin = this.#config.admin;
       if (admin.listen && this.#options.publicAdmin !== false) {
         const app = this.#adminApp(() => this.#config.admin.token, this.#options.workers);
@@ -232,7 +243,7 @@ export class Mailproxy {
       metrics: this.metrics,
       token,
       reload: () => this.reload(),
-      authCache: this.#options.authCache ?? this.verifyCache,
+      authCache: this.#options.authCache ?? this.#bothCaches(),
       workers,
       upstreams: this.upstreams,
       loginLimits: this.loginLimits,
@@ -271,8 +282,27 @@ export class Mailproxy {
     return security;
   }
 
+  /** What `POST /auth-cache/flush` empties: the auth_http answers and the static users' verifications. */
+  #bothCaches(): AuthCache {
+    const { verifyCache, authResults } = this;
+    return {
+      get size() {
+        return verifyCache.size + authResults.size;
+      },
+      clear() {
+        verifyCache.clear();
+        authResults.clear();
+      },
+      flushUser: (user) => authResults.flushUser(user),
+    };
+  }
+
   #provider(server: ServerConfig, config: Config): AuthProvider {
-    return this.#providers.for(server, config.static_auth);
+    const provider = this.#providers.for(server, config.static_auth);
+    // [auth_cache] caches auth_http answers; static users have their own verify cache.
+    if (config.auth_cache === null || provider.name !== "http") return provider;
+    const settings = config.auth_cache;
+    return new CachingAuthProvider(provider, this.authResults, () => settings);
   }
 
   async #bind(spec: ListenSpec, upgradable: boolean): Promise<Listener> {
