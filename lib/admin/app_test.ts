@@ -276,3 +276,11 @@ Deno.test("admin: GET /limits lists counts without password material; DELETE lif
   assert.equal(loginLimits.check("198.51.100.1", "alice", Date.now()).blocked, false);
   assert.deepEqual((await (await hono.request("/limits")).json()).entries, []);
 });
+
+Deno.test("admin: POST /auth-cache/flush?user= needs a cache that can flush one user", async () => {
+  const { hono, cacheState } = app();
+  const res = await hono.request("/auth-cache/flush?user=alice", { method: "POST" });
+  assert.equal(res.status, 400);
+  await res.body?.cancel();
+  assert.equal(cacheState.cleared, 0, "a per-user flush never empties the whole cache");
+});
