@@ -35,6 +35,16 @@ const CONTEXTS: Partial<Record<KeyContext, { title: string; where: string; intro
     where: "[log]",
     intro: "The default stderr output and the line format (mailproxy only; `error_log` chooses targets).",
   },
+  login_limits: {
+    title: "[login_limits]",
+    where: "[login_limits]",
+    intro: "Failed-login delays and temporary blocks per client network and per user (mailproxy only).",
+  },
+  auth_cache: {
+    title: "[auth_cache]",
+    where: "[auth_cache]",
+    intro: "Cached auth_http answers (mailproxy only).",
+  },
   static_auth: {
     title: "[static_auth]",
     where: "[static_auth]",
@@ -86,6 +96,10 @@ const KINDS: Partial<Record<ValueKind, string>> = {
   error_log: '`"TARGET [LEVEL]"` or an array of them; TARGET `stderr`, a file path or `syslog:server=…`',
   backend_address: '`"ip:port"`',
   health_check: '`{ interval = "5s", timeout = "2s", fails = 2, passes = 2 }`',
+  limit_rule: '`{ failures = 10, window = "10m", block = "15m" }` or `false`',
+  duration_list: 'array of nginx times (`["2s", "4s"]`)',
+  cidr_list: "IP address or CIDR; string or array",
+  age: 'nginx time (`"30d"`) up to 10 years, or an integer of seconds',
   table: "table",
   table_array: "array of tables",
   unsupported: "not supported",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real servers and clients the integration tests and benchmarks drive:
-# Dovecot (IMAP/POP3/LMTP, ManageSieve with sieve-connect), Postfix, nginx with the mail module, curl, swaks, openssl, and
+# Dovecot (IMAP/POP3/LMTP, ManageSieve with sieve-connect), Postfix, nginx with the mail module, curl, swaks, openssl,
+# redis-server and haproxy (the multi-node work of issue #16: shared state, a balancer in front), and
 # Chromium (the status page test drives it headless through playwright-core).
 # Idempotent: packages already present are skipped. Needs root (apt-get) on Debian.
 # Also creates the `vmail` system user that owns the lab's maildirs (tests/lab/dovecot.ts
@@ -18,7 +19,7 @@ ensure_vmail() {
 }
 
 need=()
-for pkg in dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-managesieved dovecot-sieve sieve-connect postfix nginx libnginx-mod-mail curl swaks openssl python3 ca-certificates chromium; do
+for pkg in dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-managesieved dovecot-sieve sieve-connect postfix nginx libnginx-mod-mail curl swaks openssl python3 ca-certificates chromium redis-server haproxy; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -eq 0 ]; then

@@ -22,7 +22,7 @@ export const FLOORS: readonly (readonly string[])[] = [
   ["(root)", "util"],
   ["transport", "sasl", "metrics"],
   ["access", "relay", "proxy_protocol"],
-  ["config"],
+  ["config", "limits"],
   ["auth", "tls", "resolver", "log", "convert"],
   ["upstream"],
   ["protocols"],

@@ -9,6 +9,9 @@
  * @module
  */
 
+import { toBinary, utf8 } from "../util/bytes.ts";
+import type { LoginLimits } from "../limits/mod.ts";
+import { addLimitRoutes } from "./limits.ts";
 import { type Context, Hono } from "hono";
 import { WORKER_MERGE_RULES, workerSeries } from "../metrics/mod.ts";
 import type { MailproxyMetrics } from "../metrics/mod.ts";
@@ -47,6 +50,8 @@ export type ReloadOutcome =
 export interface AuthCache {
   readonly size: number;
   clear(): void;
+  /** Forgets one user's entries (`?user=`); absent = only full flushes. Returns how many. */
+  flushUser?(user: string): number;
 }
 
 /** Inputs of the admin app. */
@@ -64,6 +69,8 @@ export interface AdminDeps {
   workers?: () => readonly WorkerLink[];
   /** The `[[upstream]]` router; absent = no upstreams (GET /upstreams is empty). */
   upstreams?: UpstreamRouter;
+  /** The `[login_limits]` counters; absent = no `/limits` routes. */
+  loginLimits?: LoginLimits;
 }
 
 /** Builds the Hono app. */
@@ -226,12 +233,23 @@ export function createAdminApp(deps: AdminDeps): Hono {
   const cache = deps.authCache;
   if (cache) {
     app.post("/auth-cache/flush", async (c) => {
-      let flushed = cache.size;
-      cache.clear();
+      const user = c.req.query("user");
+      let flushed: number;
+      if (user !== undefined && user !== "") {
+        if (!cache.flushUser) {
+          return c.json({ error: "bad_request", message: "this cache can only be flushed whole" }, 400);
+        }
+        // Login names are kept as bytes (binary strings); the query is UTF-8 text.
+        flushed = cache.flushUser(toBinary(utf8(user)));
+      } else {
+        flushed = cache.size;
+        cache.clear();
+      }
       const copies = links();
       if (copies.length === 0) return c.json({ flushed });
       const unreachable: number[] = [];
-      for (const a of await askWorkers(copies, "POST", "/auth-cache/flush")) {
+      const target = user ? `/auth-cache/flush?user=${encodeURIComponent(user)}` : "/auth-cache/flush";
+      for (const a of await askWorkers(copies, "POST", target)) {
         if (a.status === 200) flushed += readNumber(a.body, "flushed");
         else unreachable.push(a.worker);
       }
@@ -240,6 +258,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
   }
 
   addUpstreamRoutes(app, upstreamDeps);
+  addLimitRoutes(app, { loginLimits: deps.loginLimits, workers: links });
 
   app.notFound((c) => c.json({ error: "not_found", message: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => c.json({ error: "internal", message: err.message }, 500));

@@ -4,6 +4,7 @@ import { SessionRegistry } from "../session/registry.ts";
 import type { SessionInfo } from "../session/registry.ts";
 import { createAdminApp, type ReloadOutcome } from "./app.ts";
 import { openApiDocument } from "./openapi.ts";
+import { LoginLimits } from "../limits/mod.ts";
 
 function app(
   token: string | null = null,
@@ -13,7 +14,15 @@ function app(
   const metrics = new MailproxyMetrics();
   const cacheState = { size: 3, cleared: 0 };
   let reloads = 0;
+  const loginLimits = new LoginLimits(() => ({
+    ip: { failures: 2, window: 600_000, block: 900_000 },
+    user: { failures: 2, window: 600_000, block: 900_000 },
+    delay: [],
+    exempt: [],
+    known_ip: 0,
+  }));
   const hono = createAdminApp({
+    loginLimits,
     registry,
     metrics,
     token,
@@ -37,7 +46,7 @@ function app(
       listeners: () => [{ server: 0, protocol: "imap", listen: "127.0.0.1:1143" }],
     },
   });
-  return { hono, registry, metrics, cacheState, reloads: () => reloads };
+  return { hono, registry, metrics, cacheState, loginLimits, reloads: () => reloads };
 }
 
 function session(id: string, extra: Partial<SessionInfo> = {}): SessionInfo {
@@ -240,4 +249,38 @@ Deno.test("admin: Basic auth with the token as password works for browsers", asy
   assert.equal(wrong.status, 401);
   const garbage = await hono.request("/", { headers: { Authorization: "Basic %%%" } });
   assert.equal(garbage.status, 401);
+});
+
+Deno.test("admin: GET /limits lists counts without password material; DELETE lifts a network or a user", async () => {
+  const { hono, loginLimits } = app();
+  const now = Date.now();
+  loginLimits.failure("192.0.2.9", "alice", "hunter2", now);
+  loginLimits.failure("192.0.2.9", "alice", "letmein", now);
+  const all = await (await hono.request("/limits")).json();
+  assert.equal(all.entries.length, 2);
+  assert.ok(
+    all.entries.every((e: { failures: number; blocked_until: string | null }) =>
+      e.failures === 2 && e.blocked_until
+    ),
+  );
+  const text = JSON.stringify(all);
+  assert.ok(!text.includes("hunter2") && !text.includes("letmein"));
+  const onlyIp = await (await hono.request("/limits?ip=192.0.2.9")).json();
+  assert.deepEqual(onlyIp.entries.map((e: { kind: string }) => e.kind), ["ip"]);
+  assert.equal(loginLimits.check("192.0.2.9", "bob", Date.now()).blocked, true);
+  assert.equal((await hono.request("/limits/ip/192.0.2.9%2F32", { method: "DELETE" })).status, 200);
+  assert.equal(loginLimits.check("192.0.2.9", "bob", Date.now()).blocked, false);
+  assert.equal((await hono.request("/limits/ip/192.0.2.9", { method: "DELETE" })).status, 404);
+  assert.equal(loginLimits.check("198.51.100.1", "alice", Date.now()).blocked, true);
+  assert.equal((await hono.request("/limits/user/alice", { method: "DELETE" })).status, 200);
+  assert.equal(loginLimits.check("198.51.100.1", "alice", Date.now()).blocked, false);
+  assert.deepEqual((await (await hono.request("/limits")).json()).entries, []);
+});
+
+Deno.test("admin: POST /auth-cache/flush?user= needs a cache that can flush one user", async () => {
+  const { hono, cacheState } = app();
+  const res = await hono.request("/auth-cache/flush?user=alice", { method: "POST" });
+  assert.equal(res.status, 400);
+  await res.body?.cancel();
+  assert.equal(cacheState.cleared, 0, "a per-user flush never empties the whole cache");
 });

@@ -444,10 +444,107 @@ export function openApiDocument(version: string): Json {
           },
         },
       },
+      "/limits": {
+        get: {
+          summary: "The [login_limits] counters and blocks (per client network and per user; counts only)",
+          parameters: [
+            {
+              name: "ip",
+              in: "query",
+              required: false,
+              schema: { type: "string" },
+              description: "Only the network of this address (IPv4 /32, IPv6 /64).",
+            },
+            {
+              name: "user",
+              in: "query",
+              required: false,
+              schema: { type: "string" },
+              description: "Only this user.",
+            },
+          ],
+          responses: {
+            200: json("Counters", {
+              type: "object",
+              properties: {
+                entries: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    properties: {
+                      kind: { type: "string", enum: ["ip", "user"] },
+                      key: { type: "string", description: "The network (a.b.c.d or x:x:x:x::/64) or user." },
+                      failures: {
+                        type: "integer",
+                        description: "Failures (distinct wrong passwords for a user) in the window.",
+                      },
+                      blocked_until: { type: ["string", "null"], format: "date-time" },
+                      worker: {
+                        type: "integer",
+                        description: "The worker copy that counted it (worker_processes > 1).",
+                      },
+                    },
+                  },
+                },
+                unreachable_workers: unreachable,
+              },
+            }),
+          },
+        },
+      },
+      "/limits/ip/{prefix}": {
+        parameters: [{
+          name: "prefix",
+          in: "path",
+          required: true,
+          schema: { type: "string" },
+          description: "An address or ADDRESS/LEN (its network is lifted).",
+        }],
+        delete: {
+          summary: "Lift the block and counts of a client network",
+          responses: {
+            200: json("Lifted", {
+              type: "object",
+              properties: {
+                kind: { type: "string" },
+                key: { type: "string" },
+                lifted: { type: "boolean" },
+                unreachable_workers: unreachable,
+              },
+            }),
+            404: errorResponse("No counter for that network"),
+          },
+        },
+      },
+      "/limits/user/{name}": {
+        parameters: [{ name: "name", in: "path", required: true, schema: { type: "string" } }],
+        delete: {
+          summary: "Lift the block and counts of a user (the networks it logged in from stay known)",
+          responses: {
+            200: json("Lifted", {
+              type: "object",
+              properties: {
+                kind: { type: "string" },
+                key: { type: "string" },
+                lifted: { type: "boolean" },
+                unreachable_workers: unreachable,
+              },
+            }),
+            404: errorResponse("No counter for that user"),
+          },
+        },
+      },
       "/auth-cache/flush": {
+        parameters: [{
+          name: "user",
+          in: "query",
+          required: false,
+          schema: { type: "string" },
+          description: "Only this user's [auth_cache] entries (the static users' verifications stay).",
+        }],
         post: {
-          summary: "Forget the cached successful password verifications of static users (in every worker " +
-            "process)",
+          summary: "Forget the cached auth_http answers ([auth_cache]) and the static users' successful " +
+            "password verifications (in every worker process)",
           responses: {
             200: json("Flushed", {
               type: "object",

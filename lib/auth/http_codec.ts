@@ -6,7 +6,7 @@
  */
 
 import { isIPv6 } from "node:net";
-import type { AuthOk, AuthRequest, AuthResult } from "./types.ts";
+import type { AuthOk, AuthRequest, AuthResult, CacheHint } from "./types.ts";
 import type { MailProtocol } from "../types.ts";
 import type { AuthHttpUrl } from "../config/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../util/bytes.ts";
@@ -148,6 +148,10 @@ export interface ParsedReply {
   backendTls?: string;
   /** mailproxy only: `Auth-Upstream`, an `[[upstream]]` name (wins over Auth-Server/Auth-Port). */
   upstream?: string;
+  /** mailproxy only: `Auth-Cache` (raw value; `no` keeps the reply out of `[auth_cache]`). */
+  cache?: string;
+  /** mailproxy only: last valid `Auth-Cache-TTL` (seconds). */
+  cacheTtl?: number;
   /** `Connection` (for auth_http_keepalive; nginx ignores it). */
   connection?: string;
   /** `Content-Length` (for auth_http_keepalive: a body forbids reuse). */
@@ -385,6 +389,12 @@ export class AuthReplyParser {
       case "auth-upstream":
         r.upstream = value;
         break;
+      case "auth-cache":
+        r.cache = value;
+        break;
+      case "auth-cache-ttl":
+        if (/^[0-9]+$/.test(value) && Number.isSafeInteger(Number(value))) r.cacheTtl = Number(value);
+        break;
       case "connection":
         r.connection = value;
         break;
@@ -443,6 +453,8 @@ export function decide(
   if (failure !== undefined && (protocol !== "smtp" || failure !== "")) {
     const fail: AuthResult = { status: "fail", message: failure, wait };
     if (protocol === "smtp" && parsed.errorCode) fail.errorCode = parsed.errorCode;
+    const hint = cacheHint(parsed);
+    if (hint) fail.cache = hint;
     return fail;
   }
   if (parsed.wait) return { status: "wait", wait };
@@ -477,6 +489,15 @@ export function decide(
   return withExtras({ status: "ok", server, port }, parsed, protocol, opts, who);
 }
 
+/** `Auth-Cache: no` / `Auth-Cache-TTL: N` of a reply, or undefined when it has neither. */
+function cacheHint(parsed: ParsedReply): CacheHint | undefined {
+  if (parsed.cache === undefined && parsed.cacheTtl === undefined) return undefined;
+  const hint: CacheHint = {};
+  if (parsed.cache !== undefined && parsed.cache.trim().toLowerCase() === "no") hint.no = true;
+  if (parsed.cacheTtl !== undefined) hint.ttlSeconds = parsed.cacheTtl;
+  return hint;
+}
+
 /** The password check and the optional headers of an OK reply (Auth-User, Auth-Pass, Auth-Backend-TLS). */
 function withExtras(
   ok: AuthOk,
@@ -490,6 +511,8 @@ function withExtras(
   }
   if (parsed.user !== undefined) ok.user = parsed.user;
   if (parsed.pass !== undefined) ok.pass = parsed.pass;
+  const hint = cacheHint(parsed);
+  if (hint) ok.cache = hint;
   if (parsed.backendTls !== undefined) {
     const mode = parsed.backendTls.toLowerCase();
     if (mode !== "off" && mode !== "on" && mode !== "starttls") {

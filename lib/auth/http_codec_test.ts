@@ -488,3 +488,26 @@ Deno.test("decide: Auth-Upstream wins over Auth-Server; Auth-Server alone keeps 
     { status: "error", reason: 'auth http server 127.0.0.1:9000 sent invalid Auth-Upstream:"bad name"' },
   );
 });
+
+Deno.test("decide: Auth-Cache: no and Auth-Cache-TTL reach the result (mailproxy's [auth_cache])", () => {
+  const ok = decide(
+    parsed(
+      "HTTP/1.0 200 OK\r\nAuth-Status: OK\r\nAuth-Server: 127.0.0.1\r\nAuth-Port: 143\r\nAuth-Cache: No\r\n\r\n",
+    ),
+    "imap",
+    { hasPassword: true },
+  );
+  assert.deepEqual(ok, { status: "ok", server: "127.0.0.1", port: 143, cache: { no: true } });
+  const fail = decide(
+    parsed("HTTP/1.0 200 OK\r\nAuth-Status: Invalid\r\nAuth-Cache-TTL: x\r\nAuth-Cache-TTL: 60\r\n\r\n"),
+    "imap",
+    { hasPassword: true },
+  );
+  assert.deepEqual(fail, { status: "fail", message: "Invalid", wait: 0, cache: { ttlSeconds: 60 } });
+  const plain = decide(
+    parsed("HTTP/1.0 200 OK\r\nAuth-Status: OK\r\nAuth-Server: 127.0.0.1\r\nAuth-Port: 143\r\n\r\n"),
+    "imap",
+    { hasPassword: true },
+  );
+  assert.equal("cache" in (plain as object), false);
+});

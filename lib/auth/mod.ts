@@ -38,3 +38,9 @@ export {
 } from "./password_hash.ts";
 export type { HashPasswordOptions, ScryptParams, VerifyPasswordOptions } from "./password_hash.ts";
 export { AuthProviders } from "./providers.ts";
+export {
+  type AuthCacheSettings,
+  AuthResultCache,
+  type CacheOutcome,
+  CachingAuthProvider,
+} from "./result_cache.ts";

@@ -54,6 +54,18 @@ export interface AuthOk {
   pass?: string;
   /** mailproxy only: `Auth-Backend-TLS` overrides the server's `backend_tls` for this login. */
   backendTls?: "off" | "on" | "starttls";
+  /** mailproxy only: the reply's `Auth-Cache` / `Auth-Cache-TTL` (see {@link CacheHint}). */
+  cache?: CacheHint;
+}
+
+/**
+ * mailproxy only: what the auth service says about caching its reply in `[auth_cache]`:
+ * `Auth-Cache: no` (never cache it) and `Auth-Cache-TTL: N` (seconds, instead of the
+ * configured ttl / negative_ttl).
+ */
+export interface CacheHint {
+  no?: boolean;
+  ttlSeconds?: number;
 }
 
 /** The user is refused: the message goes to the client. */
@@ -64,6 +76,8 @@ export interface AuthFail {
   wait: number;
   /** SMTP only: replaces `535 5.7.0`. */
   errorCode?: string;
+  /** mailproxy only: the reply's `Auth-Cache` / `Auth-Cache-TTL`. */
+  cache?: CacheHint;
 }
 
 /** The auth exchange itself broke: the client gets the internal-error line. */

@@ -129,6 +129,30 @@ function kindSchema(spec: KeySpec): Json {
         additionalProperties: false,
       };
     }
+    case "limit_rule": {
+      const time = { anyOf: [{ type: "integer", minimum: 1 }, { type: "string", pattern: DURATION }] };
+      return {
+        anyOf: [{ const: false }, {
+          type: "object",
+          properties: {
+            failures: { type: "integer", minimum: 1, maximum: 1_000_000 },
+            window: time,
+            block: time,
+          },
+          required: ["failures", "window", "block"],
+          additionalProperties: false,
+        }],
+      };
+    }
+    case "duration_list":
+      return {
+        type: "array",
+        items: { anyOf: [{ type: "integer", minimum: 0 }, { type: "string", pattern: DURATION }] },
+      };
+    case "age":
+      return { anyOf: [{ type: "integer", minimum: 0 }, { type: "string", pattern: DURATION }] };
+    case "cidr_list":
+      return stringOrList({ type: "string", minLength: 1 });
     case "unsupported":
       return spec.accept === undefined ? { not: {} } : { const: spec.accept };
     case "table":

@@ -9,7 +9,7 @@ import { isAbsolute, resolve } from "node:path";
 import { isPasswordHash } from "../util/phc_scrypt.ts";
 import type { MailProtocol } from "../types.ts";
 import type { KeySpec, ValueKind } from "./schema.ts";
-import type { BackendRef, HealthCheckConfig } from "./types.ts";
+import type { BackendRef, HealthCheckConfig, LimitRuleConfig } from "./types.ts";
 import { checkRealIpEntry, checkResolverAddress, parseBackend } from "./addr.ts";
 import { type AccessAction, type AccessRule, parseAccessRule } from "../access/mod.ts";
 import { parseAuthHttpUrl } from "./auth_http_url.ts";
@@ -576,6 +576,108 @@ const healthCheck: Parser = (value, env) => {
   return ok ? out : undefined;
 };
 
+/** A duration value (string or integer seconds) up to `max` ms, or an error text. */
+function durationOf(raw: unknown, max: number): { ok: true; value: number } | { ok: false; error: string } {
+  if (typeof raw === "number" && Number.isInteger(raw) && raw >= 0) {
+    return raw * 1000 <= max
+      ? { ok: true, value: raw * 1000 }
+      : { ok: false, error: `${raw} seconds is too long` };
+  }
+  if (typeof raw === "string") return parseDuration(raw, max);
+  return { ok: false, error: `expected a duration like "15m" or a number of seconds, got ${describe(raw)}` };
+}
+
+const LIMIT_RULE_KEYS = ["failures", "window", "block"];
+
+/** `{ failures, window, block }` (all three), or `false` = not counted. */
+const limitRule: Parser = (value, env) => {
+  if (value === false) return null;
+  if (!isTable(value)) {
+    env.invalid(
+      `expected a table { failures = 10, window = "10m", block = "15m" } or false, got ${describe(value)}`,
+    );
+    return undefined;
+  }
+  const out: Partial<LimitRuleConfig> = {};
+  let ok = true;
+  for (const [key, raw] of Object.entries(value)) {
+    if (key === "failures") {
+      if (typeof raw === "number" && Number.isInteger(raw) && raw >= 1 && raw <= 1_000_000) {
+        out.failures = raw;
+      } else {
+        env.invalid(`failures must be an integer from 1 to 1000000, got ${describe(raw)}`, [key]);
+        ok = false;
+      }
+    } else if (key === "window" || key === "block") {
+      const parsed = durationOf(raw, MAX_TIMER_MS);
+      if (!parsed.ok) {
+        env.invalid(parsed.error, [key]);
+        ok = false;
+      } else if (parsed.value === 0) {
+        env.invalid(`${key} must be longer than 0`, [key]);
+        ok = false;
+      } else out[key] = parsed.value;
+    } else {
+      env.invalid(
+        `unknown key "${key}" (expected ${LIMIT_RULE_KEYS.join(", ")})${didYouMean(key, LIMIT_RULE_KEYS)}`,
+        [key],
+      );
+      ok = false;
+    }
+  }
+  for (const key of LIMIT_RULE_KEYS) {
+    if (ok && !(key in out)) {
+      env.invalid(`missing "${key}" (write { failures = 10, window = "10m", block = "15m" })`);
+      ok = false;
+    }
+  }
+  return ok ? out as LimitRuleConfig : undefined;
+};
+
+const durationList: Parser = (value, env) => {
+  if (!Array.isArray(value)) {
+    env.invalid(`expected an array of durations like ["2s", "4s"], got ${describe(value)}`);
+    return undefined;
+  }
+  const out: number[] = [];
+  let ok = true;
+  value.forEach((raw, i) => {
+    const parsed = durationOf(raw, MAX_TIMER_MS);
+    if (parsed.ok) out.push(parsed.value);
+    else {
+      env.invalid(parsed.error, [i]);
+      ok = false;
+    }
+  });
+  return ok ? out : undefined;
+};
+
+const cidrList: Parser = (value, env) => {
+  const list = stringList(value, env);
+  if (!list) return undefined;
+  let ok = true;
+  list.forEach((entry, i) => {
+    const parsed = entry.trim() === "all" || entry.trim() === "unix:"
+      ? { ok: false as const, error: `"${entry}" is not an IP address or CIDR` }
+      : parseAccessRule("allow", entry);
+    if (!parsed.ok) {
+      env.invalid(parsed.error, Array.isArray(value) ? [i] : undefined);
+      ok = false;
+    }
+  });
+  return ok ? list.map((e) => e.trim()) : undefined;
+};
+
+/** Ten years: an age compared with timestamps, never armed as a timer. */
+const MAX_AGE_MS = 10 * 365 * 86_400_000;
+
+const age: Parser = (value, env) => {
+  const parsed = durationOf(value, MAX_AGE_MS);
+  if (parsed.ok) return parsed.value;
+  env.invalid(parsed.error);
+  return undefined;
+};
+
 const passwordHash: Parser = (value, env) => {
   // Never echo the value: it may be a plaintext password.
   if (typeof value !== "string") {
@@ -755,6 +857,10 @@ const PARSERS: Record<ValueKind, Parser> = {
   backend,
   backend_address: backendAddress,
   health_check: healthCheck,
+  limit_rule: limitRule,
+  duration_list: durationList,
+  cidr_list: cidrList,
+  age,
   password_hash: passwordHash,
   error_log: errorLog,
   unsupported,

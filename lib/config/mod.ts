@@ -16,12 +16,14 @@ export { CONFIG_KEYS } from "./schema.ts";
 export type { KeyContext, KeySpec, ValueKind } from "./schema.ts";
 export type {
   AdminConfig,
+  AuthCacheConfig,
   AuthHttpUrl,
   BackendRef,
   Config,
   HealthCheckConfig,
   ListenSpec,
   LogConfig,
+  LoginLimitsConfig,
   ServerConfig,
   StaticAuthConfig,
   StaticUser,

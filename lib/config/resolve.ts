@@ -13,7 +13,15 @@ import { buildServer } from "./server.ts";
 import { readStaticAuth } from "./static_auth.ts";
 import { describeTable, readTable, type TableRead } from "./table.ts";
 import { checkUpstreamRefs, readUpstreams } from "./upstream.ts";
-import type { AdminConfig, Config, ListenSpec, LogConfig, ServerConfig } from "./types.ts";
+import type {
+  AdminConfig,
+  AuthCacheConfig,
+  Config,
+  ListenSpec,
+  LogConfig,
+  LoginLimitsConfig,
+  ServerConfig,
+} from "./types.ts";
 
 /** Everything needed to resolve one document. */
 export interface ResolveInput {
@@ -44,6 +52,8 @@ export function resolveConfig(input: ResolveInput): LoadResult {
   const staticAuth = readStaticAuth(doc.static_auth, baseDir, rep);
   const admin = readAdmin(doc.admin, baseDir, rep);
   const log = readLog(doc.log, baseDir, rep);
+  const loginLimits = readLoginLimits(doc.login_limits, baseDir, rep);
+  const authCache = readAuthCache(doc.auth_cache, baseDir, rep);
 
   const servers: ServerConfig[] = [];
   const serverTables = readServers(doc.server, baseDir, rep);
@@ -73,6 +83,8 @@ export function resolveConfig(input: ResolveInput): LoadResult {
     error_log: (top.values.get("error_log") ?? null) as Config["error_log"],
     admin,
     log,
+    login_limits: loginLimits,
+    auth_cache: authCache,
     static_auth: staticAuth.config,
     upstreams,
     warnings: rep.warnings,
@@ -123,6 +135,48 @@ function readAdmin(value: unknown, baseDir: string, rep: Reporter): AdminConfig 
     );
   }
   return admin;
+}
+
+function readLoginLimits(value: unknown, baseDir: string, rep: Reporter): LoginLimitsConfig | null {
+  if (value === undefined) return null;
+  if (!isTable(value)) {
+    rep.error(["login_limits"], '"login_limits" must be a table: write [login_limits]');
+    return null;
+  }
+  const read = readTable(
+    value,
+    "login_limits",
+    ["login_limits"],
+    describeTable("login_limits"),
+    baseDir,
+    rep,
+  );
+  const get = (name: string) =>
+    read.values.has(name) ? read.values.get(name) : defaultOf("login_limits", name);
+  return {
+    ip: get("ip") as LoginLimitsConfig["ip"],
+    user: get("user") as LoginLimitsConfig["user"],
+    delay: get("delay") as number[],
+    exempt: get("exempt") as string[],
+    known_ip: get("known_ip") as number,
+  };
+}
+
+function readAuthCache(value: unknown, baseDir: string, rep: Reporter): AuthCacheConfig | null {
+  if (value === undefined) return null;
+  if (!isTable(value)) {
+    rep.error(["auth_cache"], '"auth_cache" must be a table: write [auth_cache]');
+    return null;
+  }
+  const read = readTable(value, "auth_cache", ["auth_cache"], describeTable("auth_cache"), baseDir, rep);
+  const get = (name: string) => read.values.has(name) ? read.values.get(name) : defaultOf("auth_cache", name);
+  return {
+    ttl: get("ttl") as number,
+    negative_ttl: get("negative_ttl") as number,
+    stale_if_error: get("stale_if_error") as number,
+    client_ip: get("client_ip") as boolean,
+    max_entries: get("max_entries") as number,
+  };
 }
 
 function readLog(value: unknown, baseDir: string, rep: Reporter): LogConfig {

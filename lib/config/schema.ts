@@ -68,6 +68,14 @@ export type ValueKind =
   | "backend_address"
   /** `health_check`: `{ interval, timeout, fails, passes }` of an `[[upstream]]`. */
   | "health_check"
+  /** `[login_limits]` ip/user: `{ failures, window, block }`, or `false` = not counted. */
+  | "limit_rule"
+  /** An array of durations (`["2s", "4s"]`); `[]` = none. */
+  | "duration_list"
+  /** IP addresses or CIDRs; string or array. */
+  | "cidr_list"
+  /** A duration compared with timestamps, not a timer: up to 10 years (`"30d"`). */
+  | "age"
   /** A sub-table with its own keys (`[admin]`, `[log]`, `[static_auth]`). */
   | "table"
   /** An array of tables (`[[server]]`, `[[static_auth.user]]`). */
@@ -90,6 +98,8 @@ export type KeyContext =
   | "top"
   | "admin"
   | "log"
+  | "login_limits"
+  | "auth_cache"
   | "static_auth"
   | "static_auth.user"
   | "upstream"
@@ -227,6 +237,29 @@ const ROWS = [
     directive: null,
     doc: "Logging: the level of the default stderr output and the line format of stderr and files.",
     example: '[log]\nlevel = "info"',
+  },
+  {
+    name: "login_limits",
+    kind: "table",
+    context: "top",
+    default: null,
+    defaultDoc: "absent = no login limits",
+    directive: null,
+    doc: "Failed-login limits per client network and per user: a growing delay before each failure reply " +
+      "and a temporary block (Dovecot's auth penalty, across all servers of the process).",
+    example: '[login_limits]\nip = { failures = 10, window = "10m", block = "15m" }',
+  },
+  {
+    name: "auth_cache",
+    kind: "table",
+    context: "top",
+    default: null,
+    defaultDoc: "absent = every login asks the auth service",
+    directive: null,
+    doc:
+      "Keep auth_http answers (PLAIN/LOGIN only) for a while, keyed by a keyed hash of protocol, method, " +
+      "user and password; entries are encrypted.",
+    example: '[auth_cache]\nttl = "5m"',
   },
   {
     name: "static_auth",
@@ -989,6 +1022,110 @@ const ROWS = [
     example: "allow_unauthenticated = true",
   },
 
+  // ---- [login_limits] ----------------------------------------------------------------
+  {
+    name: "ip",
+    kind: "limit_rule",
+    context: "login_limits",
+    default: { failures: 10, window: "10m", block: "15m" },
+    directive: null,
+    doc: "Failed logins per client network (IPv4 /32, IPv6 /64) within `window` that block it for `block` " +
+      "with the protocol's temporary failure (IMAP NO [UNAVAILABLE], POP3 -ERR [SYS/TEMP], SMTP 454 4.7.0, " +
+      "ManageSieve NO (TRYLATER)); false = not counted.",
+    example: 'ip = { failures = 10, window = "10m", block = "15m" }',
+  },
+  {
+    name: "user",
+    kind: "limit_rule",
+    context: "login_limits",
+    default: { failures: 10, window: "1h", block: "15m" },
+    directive: null,
+    doc: "Distinct wrong passwords for one user within `window` that block logins as that user for " +
+      "`block` (one stale password retried counts once); exempt and known networks are not blocked by " +
+      "it. false = not counted.",
+    example: 'user = { failures = 10, window = "1h", block = "15m" }',
+  },
+  {
+    name: "delay",
+    kind: "duration_list",
+    context: "login_limits",
+    default: ["2s", "4s", "8s", "15s"],
+    directive: null,
+    doc: "Delay before the 1st, 2nd, … failure reply to a client network within its window (the last " +
+      "repeats); [] = none. An auth service's Auth-Wait applies when longer.",
+    example: 'delay = ["2s", "4s", "8s", "15s"]',
+  },
+  {
+    name: "exempt",
+    kind: "cidr_list",
+    context: "login_limits",
+    default: [],
+    directive: null,
+    doc: "Networks never delayed nor blocked (webmail, trusted relays).",
+    example: 'exempt = ["10.0.0.0/8"]',
+  },
+  {
+    name: "known_ip",
+    kind: "age",
+    context: "login_limits",
+    default: "30d",
+    directive: null,
+    doc: "A client network that logged in as a user within this time is not blocked by that user's " +
+      'counter (an attacker cannot lock the owner out); "0s" = off.',
+    example: 'known_ip = "30d"',
+  },
+
+  // ---- [auth_cache] ------------------------------------------------------------------
+  {
+    name: "ttl",
+    kind: "duration",
+    context: "auth_cache",
+    default: "5m",
+    directive: null,
+    doc: "How long an accepted login is answered from the cache (Auth-Cache-TTL in a reply overrides it; " +
+      "Auth-Cache: no keeps a reply out).",
+    example: 'ttl = "5m"',
+  },
+  {
+    name: "negative_ttl",
+    kind: "duration",
+    context: "auth_cache",
+    default: "30s",
+    directive: null,
+    doc: 'How long a refused login is answered from the cache; "0s" = refusals are not cached.',
+    example: 'negative_ttl = "30s"',
+  },
+  {
+    name: "stale_if_error",
+    kind: "duration",
+    context: "auth_cache",
+    default: "0s",
+    directive: null,
+    doc: "How long after its ttl an accepted login may still be answered from the cache while the auth " +
+      "service fails (errors, not refusals). Off by default: a disabled account would keep logging in.",
+    example: 'stale_if_error = "1h"',
+  },
+  {
+    name: "client_ip",
+    kind: "bool",
+    context: "auth_cache",
+    default: false,
+    directive: null,
+    doc: "Make the client address part of the key (for auth services whose answer depends on it).",
+    example: "client_ip = true",
+  },
+  {
+    name: "max_entries",
+    kind: "int",
+    context: "auth_cache",
+    default: 100000,
+    min: 1,
+    max: 100_000_000,
+    directive: null,
+    doc: "Most entries kept in memory; the oldest go first.",
+    example: "max_entries = 100000",
+  },
+
   // ---- [log] -------------------------------------------------------------------------
   {
     name: "level",
@@ -1225,6 +1362,8 @@ export type TableName =
   | "server"
   | "admin"
   | "log"
+  | "login_limits"
+  | "auth_cache"
   | "static_auth"
   | "static_auth.user"
   | "upstream"

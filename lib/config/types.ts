@@ -176,6 +176,25 @@ export interface StaticAuthConfig {
   failure_wait?: number;
 }
 
+/** One `[login_limits]` counter: `failures` within `window` block for `block` (ms). */
+export interface LimitRuleConfig {
+  failures: number;
+  window: number;
+  block: number;
+}
+
+/** The `[login_limits]` table (times in ms); `ip`/`user` null = not counted. */
+export interface LoginLimitsConfig {
+  ip: LimitRuleConfig | null;
+  user: LimitRuleConfig | null;
+  delay: number[];
+  exempt: string[];
+  known_ip: number;
+}
+
+/** The `[auth_cache]` table: one field per `auth_cache` row (durations in ms). */
+export type AuthCacheConfig = RowValues<Extract<SchemaRow, { context: "auth_cache" }>>;
+
 /** The `[admin]` table. */
 export interface AdminConfig {
   listen: ListenSpec | null;
@@ -201,6 +220,10 @@ export interface Config extends RowValues<TopRow> {
   error_log: ErrorLogTarget[] | null;
   admin: AdminConfig;
   log: LogConfig;
+  /** `[login_limits]`; null when the table is absent (no limits). */
+  login_limits: LoginLimitsConfig | null;
+  /** `[auth_cache]`; null when the table is absent (no cache). */
+  auth_cache: AuthCacheConfig | null;
   static_auth: StaticAuthConfig;
   /** `[[upstream]]` pools, in file order. */
   upstreams: UpstreamConfig[];

@@ -28,9 +28,10 @@ const DURATION_HINT = '(e.g. "60s", "500ms", "5m", "1h30m")';
 /**
  * Parses an nginx time ("60s", "500ms", "1h 30m", "90" = seconds) into milliseconds.
  * Units y M w d h m s ms must appear at most once each, most significant first, as nginx
- * requires; a trailing number without unit counts as seconds.
+ * requires; a trailing number without unit counts as seconds. `max` defaults to the
+ * longest timer (24 days); ages compared with timestamps may allow more.
  */
-export function parseDuration(text: string): Parsed<number> {
+export function parseDuration(text: string, max: number = MAX_TIMER_MS): Parsed<number> {
   const bad = (): Parsed<number> => ({ ok: false, error: `invalid duration "${text}" ${DURATION_HINT}` });
   const re = /\s*(\d+)\s*(ms|[yMwdhms])?/y;
   let pos = 0;
@@ -51,8 +52,11 @@ export function parseDuration(text: string): Parsed<number> {
     lastRank = rank;
     total += Number(m[1]) * TIME_UNITS[rank][1];
   }
-  if (!Number.isSafeInteger(total) || total > MAX_TIMER_MS) {
-    return { ok: false, error: `duration "${text}" is too long (at most 24 days)` };
+  if (!Number.isSafeInteger(total) || total > max) {
+    return {
+      ok: false,
+      error: `duration "${text}" is too long (at most ${Math.floor(max / 86_400_000)} days)`,
+    };
   }
   return { ok: true, value: total };
 }

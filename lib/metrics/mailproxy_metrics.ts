@@ -68,7 +68,7 @@ export class MailproxyMetrics {
   readonly logins = this.registry.register(
     new Counter(
       "mailproxy_logins_total",
-      "Login attempts by protocol, auth method and result (ok, failed, error).",
+      "Login attempts by protocol, auth method and result (ok, failed, error, blocked by login_limits).",
       (labels, n) => {
         this.loginRates[labels.result as LoginResult]?.add(n);
         if (labels.result === "ok") this.loginHistory.record(n);

@@ -35,6 +35,12 @@ export interface ProtocolLines {
    * (`Frontend.unavailable()`).
    */
   readonly unavailable: string;
+  /**
+   * mailproxy only: `[login_limits]` blocks this client network or user for now
+   * (temporary, never permanent-sounding: IMAP `NO [UNAVAILABLE]`, POP3 `-ERR [SYS/TEMP]`,
+   * SMTP `454 4.7.0`, ManageSieve `NO (TRYLATER)`). IMAP's is tagged by the front end.
+   */
+  readonly loginBlocked: string;
 }
 
 /** A protocol as the session driver sees it. */

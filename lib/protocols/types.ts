@@ -71,6 +71,8 @@ export interface Frontend {
    * login command's tag, POP3 `-ERR [SYS/TEMP]`, SMTP `451 4.3.0`; then close).
    */
   unavailable(): Uint8Array;
+  /** mailproxy only: `[login_limits]` blocks the login for now (the record's `lines.loginBlocked`; then close). */
+  loginBlocked(): Uint8Array;
   /** The machine that logs in to the backend on the user's behalf. */
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin;
   /** Client bytes received after the command that completed authentication (forwarded after login). */

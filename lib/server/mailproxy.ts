@@ -9,7 +9,7 @@
 import { type AuthCache, createAdminApp, type ReloadOutcome, type WorkerLink } from "../admin/mod.ts";
 import { type HttpServer, serveHttp, serveHttpUnix } from "../admin/mod.ts";
 import { ConnectionLimits } from "../access/mod.ts";
-import { AuthProviders, VerifyCache } from "../auth/mod.ts";
+import { AuthProviders, AuthResultCache, CachingAuthProvider, VerifyCache } from "../auth/mod.ts";
 import type { AuthProvider } from "../auth/mod.ts";
 import { listenAddress } from "../config/mod.ts";
 import { loadConfigFile } from "../config/mod.ts";
@@ -25,6 +25,7 @@ import { formatAddress } from "../transport/mod.ts";
 import { ClientHostLookup } from "../resolver/mod.ts";
 import { runtimeVersion } from "../transport/mod.ts";
 import type { Listener, Transport } from "../transport/mod.ts";
+import { LoginLimits } from "../limits/mod.ts";
 import { HealthChecker, MemoryRouteStore, type RouteStore, UpstreamRouter } from "../upstream/mod.ts";
 import { VERSION } from "../version.ts";
 import { listensOf, planListeners } from "./listener_plan.ts";
@@ -64,6 +65,9 @@ export interface MailproxyOptions {
   routeStore?: RouteStore;
 }
 
+/** What the counters see while no `[login_limits]` is configured (nothing is asked then). */
+const NO_LOGIN_LIMITS = { ip: null, user: null, delay: [], exempt: [], known_ip: 0 };
+
 /**
  * One mailproxy process. It owns the state that outlives a session and hands it to each
  * one (SessionDeps): the transport, the session registry (and its id counter), the auth
@@ -79,6 +83,8 @@ export class Mailproxy {
    * so a changed password never matches, and a removed user is refused before any check.
    */
   readonly verifyCache = new VerifyCache();
+  /** `[auth_cache]` entries: kept across reloads (keys cover the password, so stale ones just miss). */
+  readonly authResults = new AuthResultCache();
   /** SMTP client host lookups; a reload clears the resolved `resolver` servers. */
   readonly resolver = new ClientHostLookup();
   /** max_connections / max_connections_per_ip, read from the current config at each admission. */
@@ -86,6 +92,8 @@ export class Mailproxy {
     maxConnections: this.#config.max_connections,
     maxConnectionsPerIp: this.#config.max_connections_per_ip,
   }));
+  /** `[login_limits]` counters, read against the current config at each call (kept across reloads). */
+  readonly loginLimits = new LoginLimits(() => this.#config.login_limits ?? NO_LOGIN_LIMITS);
   readonly metrics = new MailproxyMetrics({
     version: VERSION,
     runtime: runtimeVersion(),
@@ -184,7 +192,16 @@ export class Mailproxy {
       }
       for (const server of this.#config.servers) this.metrics.initServer(server.index, server.protocol);
       this.#startHealthChecks();
-      this.#sampler = setInterval(() => this.metrics.sessionHistory.record(this.registry.size), 10_000);
+      let ticks = 0;
+      this.#sampler = setInterval(() => {
+        this.metrics.sessionHistory.record(this.registry.size);
+        // Once a minute: expired login-limit counters and cache entries go (bounded memory).
+        if (++ticks % 6 === 0) {
+          const now = Date.now();
+          this.loginLimits.sweep(now);
+          this.authResults.sweep(now);
+        }
+      }, 10_000);
       const admin = this.#config.admin;
       if (admin.listen && this.#options.publicAdmin !== false) {
         const app = this.#adminApp(() => this.#config.admin.token, this.#options.workers);
@@ -226,9 +243,10 @@ export class Mailproxy {
       metrics: this.metrics,
       token,
       reload: () => this.reload(),
-      authCache: this.#options.authCache ?? this.verifyCache,
+      authCache: this.#options.authCache ?? this.#bothCaches(),
       workers,
       upstreams: this.upstreams,
+      loginLimits: this.loginLimits,
       status: {
         version: VERSION,
         runtime: runtimeVersion(),
@@ -264,8 +282,27 @@ export class Mailproxy {
     return security;
   }
 
+  /** What `POST /auth-cache/flush` empties: the auth_http answers and the static users' verifications. */
+  #bothCaches(): AuthCache {
+    const { verifyCache, authResults } = this;
+    return {
+      get size() {
+        return verifyCache.size + authResults.size;
+      },
+      clear() {
+        verifyCache.clear();
+        authResults.clear();
+      },
+      flushUser: (user) => authResults.flushUser(user),
+    };
+  }
+
   #provider(server: ServerConfig, config: Config): AuthProvider {
-    return this.#providers.for(server, config.static_auth);
+    const provider = this.#providers.for(server, config.static_auth);
+    // [auth_cache] caches auth_http answers; static users have their own verify cache.
+    if (config.auth_cache === null || provider.name !== "http") return provider;
+    const settings = config.auth_cache;
+    return new CachingAuthProvider(provider, this.authResults, () => settings);
   }
 
   async #bind(spec: ListenSpec, upgradable: boolean): Promise<Listener> {
@@ -303,6 +340,7 @@ export class Mailproxy {
         metrics: this.metrics,
         registry: this.registry,
         limits: this.limits,
+        loginLimits: this.#config.login_limits ? this.loginLimits : undefined,
         tls: bound.security.tls,
         realIp: bound.security.realIp,
         resolver: this.resolver,

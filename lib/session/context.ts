@@ -5,6 +5,7 @@
 
 import type { ConnectionLimits } from "../access/mod.ts";
 import type { AuthOk, AuthProvider, ProxyProtocolInfo } from "../auth/mod.ts";
+import type { LoginLimits } from "../limits/mod.ts";
 import type { getLogger } from "../log/mod.ts";
 import type { MailproxyMetrics } from "../metrics/mod.ts";
 import type { Credentials } from "../types.ts";
@@ -23,6 +24,8 @@ export interface SessionDeps {
   registry: SessionRegistry;
   /** Connection limits of the process (max_connections, max_connections_per_ip); none = unlimited. */
   limits?: ConnectionLimits;
+  /** `[login_limits]` counters of the process (lib/limits); none = no login limits. */
+  loginLimits?: LoginLimits;
   /** The server's TLS contexts (lib/tls); needed for `listen … ssl`, `starttls` and backend TLS. */
   tls?: ServerTls;
   /** Whose PROXY headers replace the client address (`set_real_ip_from`); undefined = nobody's. */

@@ -13,6 +13,7 @@ import { sleep } from "../util/timers.ts";
 import { errorText, type LoggedIn } from "./context.ts";
 import { preGreeting } from "./pre_greeting.ts";
 import { tlsUpgrade } from "./accept.ts";
+import { countLogin, loginAllowed } from "./login_limit_gate.ts";
 import type { SessionScope } from "./scope.ts";
 
 /**
@@ -71,15 +72,18 @@ export async function preAuth(s: SessionScope, frontend: Frontend): Promise<Logg
           s.enter("authenticating");
           const credentials = step.credentials;
           s.entry.info.user = binaryForDisplay(credentials.user);
+          if (!(await loginAllowed(s, frontend, credentials))) return null;
           const result = await authenticate(s, credentials, attempt, frontend.clientHost);
           if (s.aborted) return null;
+          // Auth-Wait, or the login limits' longer delay before a failure reply.
+          const wait = countLogin(s, credentials, result);
           if (result.status === "ok") return { ok: result, credentials };
           if (result.status === "error") {
             await client.write(frontend.internalError());
             return null;
           }
           s.enter("waiting");
-          if (result.wait > 0 && !(await sleep(result.wait * 1000, s.signal))) return null;
+          if (wait > 0 && !(await sleep(wait, s.signal))) return null;
           const reply = frontend.authFailed(result);
           if (reply.kind === "close") {
             if (reply.data) await client.write(reply.data);

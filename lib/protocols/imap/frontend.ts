@@ -121,6 +121,10 @@ export class ImapFrontend implements Frontend {
     return fromBinary(`${this.#authTag === UNTAGGED ? "* " : this.#authTag}${IMAP_LINES.unavailable}`);
   }
 
+  loginBlocked(): Uint8Array {
+    return fromBinary(`${this.#authTag === UNTAGGED ? "* " : this.#authTag}${IMAP_LINES.loginBlocked}`);
+  }
+
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {
     if (ok.user !== undefined) this.#login = ok.user;
     return new ImapBackendLogin(this.#config, ok, credentials, this.#authTag);

@@ -19,4 +19,5 @@ export const IMAP_LINES = {
   goodbyeKick: "* BYE Session closed by administrator\r\n",
   // RFC 5530 UNAVAILABLE (try again later), tagged with the login command's tag by the front end.
   unavailable: "NO [UNAVAILABLE] Backend server unavailable, try again later\r\n",
+  loginBlocked: "NO [UNAVAILABLE] Too many failed logins, try again later\r\n",
 } as const;

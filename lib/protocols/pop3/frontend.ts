@@ -130,6 +130,10 @@ export class Pop3Frontend implements Frontend {
     return fromBinary(POP3_LINES.unavailable);
   }
 
+  loginBlocked(): Uint8Array {
+    return fromBinary(POP3_LINES.loginBlocked);
+  }
+
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {
     if (ok.user !== undefined) this.#login = ok.user;
     return new Pop3BackendLogin(this.#config, ok, credentials);

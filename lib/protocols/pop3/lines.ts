@@ -19,4 +19,5 @@ export const POP3_LINES = {
   goodbyeKick: "-ERR Session closed by administrator\r\n",
   // RFC 3206 SYS/TEMP: try again later.
   unavailable: "-ERR [SYS/TEMP] Backend server unavailable, try again later\r\n",
+  loginBlocked: "-ERR [SYS/TEMP] Too many failed logins, try again later\r\n",
 } as const;

@@ -32,7 +32,7 @@ import { closeWith, loginNeedsTls, phaseAfterAuthFailure, send } from "../common
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import { SieveBackendLogin } from "./backend_login.ts";
 import { sieveCapabilityLines } from "./capabilities.ts";
-import { INTERNAL_ERROR, TEMPORARY_FAILURE } from "./lines.ts";
+import { INTERNAL_ERROR, SIEVE_LINES, TEMPORARY_FAILURE } from "./lines.ts";
 import { quoted, SieveCommandParser } from "./parser.ts";
 
 /** The server settings the ManageSieve front end (and its backend login) reads. */
@@ -151,6 +151,10 @@ export class SieveFrontend implements Frontend {
 
   unavailable(): Uint8Array {
     return fromBinary(TEMPORARY_FAILURE);
+  }
+
+  loginBlocked(): Uint8Array {
+    return fromBinary(SIEVE_LINES.loginBlocked);
   }
 
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {

@@ -22,4 +22,5 @@ export const SIEVE_LINES = {
   goodbyeShutdown: 'BYE "Server shutting down."\r\n',
   goodbyeKick: 'BYE "Session closed by administrator."\r\n',
   unavailable: TEMPORARY_FAILURE,
+  loginBlocked: 'NO (TRYLATER) "Too many failed logins, try again later."\r\n',
 } as const;

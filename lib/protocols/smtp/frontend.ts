@@ -166,6 +166,10 @@ export class SmtpFrontend implements Frontend {
     return fromBinary(SMTP_LINES.unavailable);
   }
 
+  loginBlocked(): Uint8Array {
+    return fromBinary(SMTP_LINES.loginBlocked);
+  }
+
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {
     if (ok.user !== undefined) this.#login = ok.user;
     return new SmtpBackendLogin(this.#config, ok, credentials, {

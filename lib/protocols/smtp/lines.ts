@@ -23,4 +23,6 @@ export const SMTP_LINES = {
   goodbyeKick: "421 4.3.2 Session closed by administrator, closing transmission channel\r\n",
   // A transient 451 (RFC 3463 4.3.0), never a 5xx: the client should come back later.
   unavailable: "451 4.3.0 Backend server unavailable, try again later\r\n",
+  // RFC 4954 §6: 454 4.7.0 "Temporary authentication failure" — the client may retry later.
+  loginBlocked: "454 4.7.0 Too many failed logins, try again later\r\n",
 } as const;
