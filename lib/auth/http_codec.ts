@@ -119,6 +119,9 @@ export function requestHasPassword(req: AuthRequest): boolean {
   switch (req.method) {
     case "plain":
     case "none":
+    // The bearer token travels as Auth-Pass (freenginx 1.27.1).
+    case "oauthbearer":
+    case "xoauth2":
       return true;
     case "apop":
     case "cram-md5":

@@ -439,10 +439,11 @@ const ROWS = [
     name: "imap_auth",
     kind: "auth_methods",
     context: "mail",
-    values: ["plain", "login", "cram-md5", "external"],
+    values: ["plain", "login", "cram-md5", "external", "oauthbearer", "xoauth2"],
     default: ["plain"],
     directive: "imap_auth METHOD ...;",
-    doc: "Advertised IMAP AUTH= mechanisms (LOGIN and PLAIN always work); case-insensitive.",
+    doc: "Advertised IMAP AUTH= mechanisms (LOGIN and PLAIN always work); case-insensitive. " +
+      "oauthbearer/xoauth2 (OAuth 2.0 bearer tokens, as freenginx 1.27.1) also advertise SASL-IR.",
     example: 'imap_auth = ["plain", "cram-md5"]',
   },
   {
@@ -480,10 +481,11 @@ const ROWS = [
     name: "pop3_auth",
     kind: "auth_methods",
     context: "mail",
-    values: ["plain", "apop", "cram-md5", "external"],
+    values: ["plain", "apop", "cram-md5", "external", "oauthbearer", "xoauth2"],
     default: ["plain"],
     directive: "pop3_auth METHOD ...;",
-    doc: "Enabled POP3 mechanisms (plain also enables USER/PASS and LOGIN); case-insensitive.",
+    doc: "Enabled POP3 mechanisms (plain also enables USER/PASS and LOGIN); case-insensitive. " +
+      "oauthbearer/xoauth2: OAuth 2.0 bearer tokens (as freenginx 1.27.1).",
     example: 'pop3_auth = ["plain", "apop"]',
   },
   {
@@ -510,10 +512,11 @@ const ROWS = [
     name: "smtp_auth",
     kind: "auth_methods",
     context: "mail",
-    values: ["plain", "login", "cram-md5", "external", "none"],
+    values: ["plain", "login", "cram-md5", "external", "none", "oauthbearer", "xoauth2"],
     default: ["plain", "login"],
     directive: "smtp_auth METHOD ...;",
-    doc: "Advertised SMTP AUTH mechanisms; none = allow MAIL/RCPT without AUTH; case-insensitive.",
+    doc: "Advertised SMTP AUTH mechanisms; none = allow MAIL/RCPT without AUTH; case-insensitive. " +
+      "oauthbearer/xoauth2: OAuth 2.0 bearer tokens (as freenginx 1.27.1).",
     example: 'smtp_auth = ["plain", "login", "none"]',
   },
   {

@@ -17,7 +17,13 @@ import type { ServerConfig } from "../../config/mod.ts";
 import { isUnsafeCredential } from "../../sasl/mod.ts";
 import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
-import { authFailedStep, authFailureText, ErrorCounter, saslPolicy } from "../common/pre_auth.ts";
+import {
+  authFailedStep,
+  authFailureText,
+  clientLineLimit,
+  ErrorCounter,
+  saslPolicy,
+} from "../common/pre_auth.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 import { ImapBackendLogin } from "./backend_login.ts";
@@ -68,7 +74,7 @@ export class ImapFrontend implements Frontend {
     this.#config = config;
     this.#ctx = ctx;
     this.#secure = ctx.secure;
-    this.#parser = new ImapCommandParser(config.imap_client_buffer);
+    this.#parser = new ImapCommandParser(clientLineLimit(config.imap_auth, config.imap_client_buffer));
     this.#errors = new ErrorCounter(config.max_errors);
     this.#policy = saslPolicy(config.imap_auth, config.server_name, ctx);
   }

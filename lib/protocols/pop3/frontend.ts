@@ -24,6 +24,7 @@ import {
   authFailedStep,
   authFailureText,
   authMethodEnabled,
+  clientLineLimit,
   ErrorCounter,
   saslPolicy,
 } from "../common/pre_auth.ts";
@@ -73,7 +74,7 @@ export class Pop3Frontend implements Frontend {
   constructor(config: Pop3Options, ctx: FrontendContext) {
     this.#config = config;
     this.#secure = ctx.secure;
-    this.#parser = new Pop3CommandParser(config.pop3_client_buffer);
+    this.#parser = new Pop3CommandParser(clientLineLimit(config.pop3_auth, config.pop3_client_buffer));
     this.#errors = new ErrorCounter(config.max_errors);
     this.#apop = authMethodEnabled(config.pop3_auth, "apop");
     const cramMd5 = authMethodEnabled(config.pop3_auth, "cram-md5");

@@ -22,6 +22,7 @@ import {
   authFailedStep,
   authFailureText,
   authMethodEnabled,
+  clientLineLimit,
   ErrorCounter,
   saslPolicy,
 } from "../common/pre_auth.ts";
@@ -88,7 +89,7 @@ export class SmtpFrontend implements Frontend {
     this.#config = config;
     this.#ctx = ctx;
     this.#secure = ctx.secure;
-    this.#parser = new SmtpCommandParser(config.smtp_client_buffer);
+    this.#parser = new SmtpCommandParser(clientLineLimit(config.smtp_auth, config.smtp_client_buffer));
     this.#errors = new ErrorCounter(config.max_errors);
     this.#policy = saslPolicy(config.smtp_auth, config.server_name, ctx);
   }
