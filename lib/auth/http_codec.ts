@@ -6,7 +6,7 @@
  */
 
 import { isIPv6 } from "node:net";
-import type { AuthRequest, AuthResult } from "./types.ts";
+import type { AuthFail, AuthRequest, AuthResult } from "./types.ts";
 import type { MailProtocol } from "../types.ts";
 import type { AuthHttpUrl } from "../config/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../util/bytes.ts";
@@ -149,6 +149,8 @@ export interface ParsedReply {
   errorCode?: string;
   /** mailproxy only: `Auth-Backend-TLS` (raw value; checked in {@link decide}). */
   backendTls?: string;
+  /** `Auth-Error-SASL` (freenginx 1.27.1): base64 JSON error for OAuth logins. */
+  errorSasl?: string;
   /** `Connection` (for auth_http_keepalive; nginx ignores it). */
   connection?: string;
   /** `Content-Length` (for auth_http_keepalive: a body forbids reuse). */
@@ -390,6 +392,9 @@ export class AuthReplyParser {
       case "auth-error-code":
         r.errorCode = value;
         break;
+      case "auth-error-sasl":
+        r.errorSasl = value;
+        break;
       case "auth-backend-tls":
         r.backendTls = value;
         break;
@@ -415,6 +420,8 @@ export interface DecideOptions {
   hasPassword: boolean;
   /** `host:port` of the auth server for error reasons, as nginx logs it. */
   peer?: string;
+  /** The attempt used OAUTHBEARER or XOAUTH2: `Auth-Error-SASL` applies (ignored otherwise, as freenginx does). */
+  oauth?: boolean;
 }
 
 /** A value from the auth server, made safe for a log line (controls and non-ASCII as `\\xNN`). */
@@ -447,9 +454,19 @@ export function decide(
   // POP3/IMAP wrap it ("-ERR \r\n"), so even an empty value fails.
   const failure = parsed.failure;
   if (failure !== undefined && (protocol !== "smtp" || failure !== "")) {
-    const fail: AuthResult = { status: "fail", message: failure, wait };
+    const fail: AuthFail = { status: "fail", message: failure, wait };
     if (protocol === "smtp" && parsed.errorCode) fail.errorCode = parsed.errorCode;
+    if (opts.oauth && parsed.errorSasl !== undefined) {
+      // A challenge must be one line of base64: anything else would corrupt the session.
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(parsed.errorSasl)) {
+        return { status: "error", reason: `${who} sent invalid Auth-Error-SASL` };
+      }
+      fail.saslError = parsed.errorSasl;
+    }
     return fail;
+  }
+  if (opts.oauth && parsed.errorSasl !== undefined) {
+    return { status: "error", reason: `${who} sent Auth-Error-SASL without a failure status` };
   }
   if (parsed.wait) return { status: "wait", wait };
   if (!parsed.server || !parsed.port) {

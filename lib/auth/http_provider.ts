@@ -81,7 +81,11 @@ export class HttpAuthProvider implements AuthProvider {
         if (signal?.aborted) return aborted();
         return { status: "error", reason: `auth http server ${this.peer} ${reply.error}` };
       }
-      const outcome = decide(reply, request.protocol, { hasPassword, peer: this.peer });
+      const outcome = decide(reply, request.protocol, {
+        hasPassword,
+        peer: this.peer,
+        oauth: request.method === "oauthbearer" || request.method === "xoauth2",
+      });
       if (outcome.status !== "wait") return outcome;
       if (!(await sleep(outcome.wait * 1000, signal))) return aborted();
     }

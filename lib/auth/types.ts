@@ -53,6 +53,11 @@ export interface AuthFail {
   wait: number;
   /** SMTP only: replaces `535 5.7.0`. */
   errorCode?: string;
+  /**
+   * OAuth logins only: `Auth-Error-SASL`, the base64 JSON error (RFC 7628 §3.2.2) sent as
+   * a SASL challenge before the failure line.
+   */
+  saslError?: string;
 }
 
 /** The auth exchange itself broke: the client gets the internal-error line. */

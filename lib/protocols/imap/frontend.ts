@@ -26,6 +26,7 @@ import {
 } from "../common/pre_auth.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
+import { SaslErrorChallenge } from "../common/sasl_error.ts";
 import { ImapBackendLogin } from "./backend_login.ts";
 import { imapCapabilityLine } from "./capabilities.ts";
 import { ImapCommandParser, type ImapVerb } from "./parser.ts";
@@ -68,6 +69,8 @@ export class ImapFrontend implements Frontend {
   /** Tag of the command that completed the credentials (for NO and the backend LOGIN). */
   #authTag = UNTAGGED;
   #login: string | undefined;
+  /** A failed OAuth login whose error challenge awaits the client's dummy response. */
+  readonly #saslError = new SaslErrorChallenge();
 
   /** `config`: the server's resolved settings; `ctx`: per-connection facts. */
   constructor(config: ImapOptions, ctx: FrontendContext) {
@@ -111,7 +114,18 @@ export class ImapFrontend implements Frontend {
   }
 
   authFailed(fail: AuthFail): FrontendStep {
-    const step = authFailedStep(`${this.#authTag}NO ${authFailureText(fail.message)}\r\n`, fail);
+    const challenge = this.#saslError.begin(fail);
+    if (challenge !== null) {
+      this.#sasl = null;
+      this.#phase = "commands";
+      this.#parser.expectResponse();
+      return send(`+ ${challenge}\r\n`);
+    }
+    return this.#failed(`${this.#authTag}NO ${authFailureText(fail.message)}\r\n`, fail);
+  }
+
+  #failed(reply: string, fail: AuthFail): FrontendStep {
+    const step = authFailedStep(reply, fail);
     this.#sasl = null;
     if (step.kind === "close") this.#phase = "closed";
     // Back to the start state; pipelined commands are processed by the next step() calls.
@@ -168,6 +182,11 @@ export class ImapFrontend implements Frontend {
   }
 
   #saslResponse(args: string[]): FrontendStep {
+    if (this.#saslError.pending) {
+      const { fail, valid } = this.#saslError.finish(args[0] ?? "");
+      if (valid) return this.authFailed(fail);
+      return this.#failed(`${this.#authTag}BAD invalid SASL response\r\n`, fail);
+    }
     const sasl = this.#sasl;
     this.#sasl = null;
     if (sasl === null) return send(UNTAGGED + BAD_INVALID);
@@ -194,6 +213,7 @@ export class ImapFrontend implements Frontend {
   }
 
   #auth(tag: string, credentials: Credentials): FrontendStep {
+    this.#saslError.cancel();
     this.#authTag = tag;
     this.#phase = "auth";
     this.#sasl = null;
@@ -203,6 +223,7 @@ export class ImapFrontend implements Frontend {
   /** A parser-level error: counts toward max_errors (spec §4.0.5). */
   #parseError(tag: string | undefined, closeAfter: boolean): FrontendStep {
     this.#sasl = null;
+    this.#saslError.cancel();
     const data = tagged(tag, BAD_INVALID);
     if (this.#errors.count()) {
       return this.#close(data, "client sent too many invalid commands");

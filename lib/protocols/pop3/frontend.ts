@@ -28,6 +28,7 @@ import {
   ErrorCounter,
   saslPolicy,
 } from "../common/pre_auth.ts";
+import { SaslErrorChallenge } from "../common/sasl_error.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 import { Pop3BackendLogin } from "./backend_login.ts";
@@ -61,6 +62,8 @@ export class Pop3Frontend implements Frontend {
   readonly #parser: Pop3CommandParser;
   readonly #policy: SaslPolicy;
   readonly #errors: ErrorCounter;
+  /** A failed OAuth login whose error challenge awaits the client's dummy response. */
+  readonly #saslError = new SaslErrorChallenge();
   readonly #apop: boolean;
   /** Made at connect when APOP or CRAM-MD5 is enabled (spec §4.0.6), shown in the greeting. */
   readonly #salt: string | undefined;
@@ -115,11 +118,22 @@ export class Pop3Frontend implements Frontend {
   }
 
   authFailed(fail: AuthFail): FrontendStep {
-    const step = authFailedStep(`-ERR ${authFailureText(fail.message)}\r\n`, fail);
+    const challenge = this.#saslError.begin(fail);
+    if (challenge !== null) {
+      this.#sasl = null;
+      this.#phase = "sasl";
+      this.#parser.expectResponse();
+      return send(`+ ${challenge}\r\n`);
+    }
+    return this.#failed(`-ERR ${authFailureText(fail.message)}\r\n`, fail);
+  }
+
+  #failed(reply: string, fail: AuthFail): FrontendStep {
+    const step = authFailedStep(reply, fail);
     this.#sasl = null;
     if (step.kind === "close") this.#phase = "closed";
     // Back to the start state; pipelined commands are processed by the next step() calls.
-    else if (this.#phase === "auth") this.#phase = "start";
+    else if (this.#phase === "auth" || this.#phase === "sasl") this.#phase = "start";
     return step;
   }
 
@@ -200,6 +214,10 @@ export class Pop3Frontend implements Frontend {
   }
 
   #saslResponse(args: string[]): FrontendStep {
+    if (this.#saslError.pending) {
+      const { fail, valid } = this.#saslError.finish(args[0] ?? "");
+      return valid ? this.authFailed(fail) : this.#failed(INVALID, fail);
+    }
     const exchange = this.#sasl;
     this.#sasl = null;
     this.#phase = "start";
@@ -225,6 +243,7 @@ export class Pop3Frontend implements Frontend {
   }
 
   #auth(credentials: Credentials): FrontendStep {
+    this.#saslError.cancel();
     this.#phase = "auth";
     this.#sasl = null;
     return { kind: "auth", credentials };
@@ -234,6 +253,7 @@ export class Pop3Frontend implements Frontend {
   #parseError(): FrontendStep {
     this.#phase = "start";
     this.#sasl = null;
+    this.#saslError.cancel();
     if (this.#errors.count()) return this.#close(INVALID, "client sent too many invalid commands");
     return send(INVALID);
   }
