@@ -416,6 +416,19 @@ const ROWS = [
     example: "proxy_smtp_auth = true",
   },
   {
+    name: "proxy_auth_mech",
+    kind: "enum",
+    context: "mail",
+    values: ["auto", "plain", "oauthbearer", "xoauth2"],
+    default: "auto",
+    directive: null,
+    doc: "How an OAuth login (oauthbearer/xoauth2) logs in to an IMAP backend. auto: with Auth-Pass in the " +
+      "auth reply (the auth service swapped the token) the usual LOGIN, else replay the client's mechanism " +
+      "with the token (AUTHENTICATE, SASL-IR when offered; refused with a log line when the backend does not " +
+      "advertise it); plain: always LOGIN (the token as the password); oauthbearer/xoauth2: always that mechanism.",
+    example: 'proxy_auth_mech = "oauthbearer"',
+  },
+  {
     name: "proxy_timeout",
     kind: "duration",
     context: "mail",

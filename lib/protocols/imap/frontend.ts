@@ -47,6 +47,7 @@ export type ImapOptions = Pick<
   | "imap_capabilities"
   | "proxy_buffer"
   | "proxy_pass_error_message"
+  | "proxy_auth_mech"
 >;
 const LITERAL_NEXT = "+ OK\r\n";
 const BYE = "* BYE\r\n";
