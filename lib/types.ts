@@ -10,7 +10,7 @@
 export type MailProtocol = "imap" | "pop3" | "smtp" | "sieve";
 
 /** The Auth-Method values of the nginx auth_http protocol. */
-export type AuthMethod = "plain" | "apop" | "cram-md5" | "external" | "none";
+export type AuthMethod = "plain" | "apop" | "cram-md5" | "external" | "none" | "oauthbearer" | "xoauth2";
 
 /** Credentials gathered by a front end. Strings are binary strings (one char per byte). */
 export interface Credentials {

@@ -2,7 +2,7 @@
  * The suite-wide secret scan, run by `deno task test` after the whole suite (it is
  * not a `*_test.ts` file, so the parallel run does not pick it up): every proxy the
  * integration tests started left its output in tests/artifacts/proxy-logs/ (see
- * tests/helpers/proxy_process.ts); none may contain a test password. Fails when too
+ * tests/helpers/proxy_process.ts); none may contain a test password or OAuth token. Fails when too
  * few logs were collected, so a broken collection cannot pass silently.
  *
  * Run alone: `deno test -A tests/secrets_scan.ts` (after the suite).
@@ -16,8 +16,9 @@ import { SPECIAL_USERS } from "./lab/auth_service.ts";
 import { DEFAULT_DOVECOT_USERS } from "./lab/dovecot.ts";
 import { PROXY_LOG_DIR } from "./helpers/proxy_process.ts";
 import { findSecrets } from "./helpers/robustness.ts";
+import { OAUTH_TEST_TOKENS } from "./helpers/oauth_tokens.ts";
 
-/** Passwords the test suites use (lab users and the suites' own). */
+/** Passwords and OAuth bearer tokens the test suites use (lab users and the suites' own). */
 const SECRETS = [
   ...new Set([
     ...DEFAULT_DOVECOT_USERS.map((u) => u.password),
@@ -26,6 +27,7 @@ const SECRETS = [
     "bobpass",
     "b0b %pass word",
     "Zq9-secret-pass",
+    ...OAUTH_TEST_TOKENS,
   ]),
 ];
 

@@ -6,7 +6,7 @@
  */
 
 import { isIPv6 } from "node:net";
-import type { AuthOk, AuthRequest, AuthResult, CacheHint } from "./types.ts";
+import type { AuthFail, AuthOk, AuthRequest, AuthResult, CacheHint } from "./types.ts";
 import type { MailProtocol } from "../types.ts";
 import type { AuthHttpUrl } from "../config/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../util/bytes.ts";
@@ -119,6 +119,9 @@ export function requestHasPassword(req: AuthRequest): boolean {
   switch (req.method) {
     case "plain":
     case "none":
+    // The bearer token travels as Auth-Pass (freenginx 1.27.1).
+    case "oauthbearer":
+    case "xoauth2":
       return true;
     case "apop":
     case "cram-md5":
@@ -152,6 +155,8 @@ export interface ParsedReply {
   cache?: string;
   /** mailproxy only: last valid `Auth-Cache-TTL` (seconds). */
   cacheTtl?: number;
+  /** `Auth-Error-SASL` (freenginx 1.27.1): base64 JSON error for OAuth logins. */
+  errorSasl?: string;
   /** `Connection` (for auth_http_keepalive; nginx ignores it). */
   connection?: string;
   /** `Content-Length` (for auth_http_keepalive: a body forbids reuse). */
@@ -383,6 +388,9 @@ export class AuthReplyParser {
       case "auth-error-code":
         r.errorCode = value;
         break;
+      case "auth-error-sasl":
+        r.errorSasl = value;
+        break;
       case "auth-backend-tls":
         r.backendTls = value;
         break;
@@ -419,6 +427,8 @@ export interface DecideOptions {
   peer?: string;
   /** The server's `upstream`: a reply without Auth-Server/Auth-Port (and without Auth-Upstream) goes there. */
   defaultUpstream?: string;
+  /** The attempt used OAUTHBEARER or XOAUTH2: `Auth-Error-SASL` applies (ignored otherwise, as freenginx does). */
+  oauth?: boolean;
 }
 
 /** A value from the auth server, made safe for a log line (controls and non-ASCII as `\\xNN`). */
@@ -451,11 +461,21 @@ export function decide(
   // POP3/IMAP wrap it ("-ERR \r\n"), so even an empty value fails.
   const failure = parsed.failure;
   if (failure !== undefined && (protocol !== "smtp" || failure !== "")) {
-    const fail: AuthResult = { status: "fail", message: failure, wait };
+    const fail: AuthFail = { status: "fail", message: failure, wait };
     if (protocol === "smtp" && parsed.errorCode) fail.errorCode = parsed.errorCode;
     const hint = cacheHint(parsed);
     if (hint) fail.cache = hint;
+    if (opts.oauth && parsed.errorSasl !== undefined) {
+      // A challenge must be one line of base64: anything else would corrupt the session.
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(parsed.errorSasl)) {
+        return { status: "error", reason: `${who} sent invalid Auth-Error-SASL` };
+      }
+      fail.saslError = parsed.errorSasl;
+    }
     return fail;
+  }
+  if (opts.oauth && parsed.errorSasl !== undefined) {
+    return { status: "error", reason: `${who} sent Auth-Error-SASL without a failure status` };
   }
   if (parsed.wait) return { status: "wait", wait };
   // mailproxy's upstreams: Auth-Upstream wins over Auth-Server/Auth-Port; a reply naming

@@ -511,3 +511,48 @@ Deno.test("decide: Auth-Cache: no and Auth-Cache-TTL reach the result (mailproxy
   );
   assert.equal("cache" in (plain as object), false);
 });
+
+Deno.test("OAuth (freenginx 1.27.1): Auth-Method, authzid as Auth-User, token as Auth-Pass", () => {
+  const url: AuthHttpUrl = {
+    host: "127.0.0.1",
+    port: 9000,
+    uri: "/auth",
+    hostHeader: "127.0.0.1",
+  } as AuthHttpUrl;
+  const req = {
+    protocol: "imap",
+    method: "oauthbearer",
+    user: "",
+    pass: "eyJ.tok",
+    attempt: 1,
+    clientIp: "192.0.2.1",
+    clientPort: 1,
+  } as AuthRequest;
+  const head = toBinary(buildAuthRequest(url, req, []));
+  assert.match(head, /\r\nAuth-Method: oauthbearer\r\nAuth-User: \r\nAuth-Pass: eyJ.tok\r\n/);
+  assert.equal(requestHasPassword(req), true);
+});
+
+Deno.test("OAuth: Auth-Error-SASL on a failure becomes the challenge; with OK it is an internal error", () => {
+  const fail = parsed(
+    "HTTP/1.0 200 OK\r\nAuth-Status: Invalid token\r\nAuth-Error-SASL: eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIn0=\r\n\r\n",
+  );
+  assert.deepEqual(decide(fail, "imap", { hasPassword: true, oauth: true }), {
+    status: "fail",
+    message: "Invalid token",
+    wait: 0,
+    saslError: "eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIn0=",
+  });
+  // Not an OAuth attempt: the header is ignored, as before.
+  assert.deepEqual(decide(fail, "imap", { hasPassword: true }), {
+    status: "fail",
+    message: "Invalid token",
+    wait: 0,
+  });
+  const ok = parsed(
+    "HTTP/1.0 200 OK\r\nAuth-Status: OK\r\nAuth-Server: 127.0.0.1\r\nAuth-Port: 143\r\nAuth-Error-SASL: e30=\r\n\r\n",
+  );
+  assert.equal(decide(ok, "imap", { hasPassword: true, oauth: true }).status, "error");
+  const bad = parsed("HTTP/1.0 200 OK\r\nAuth-Status: No\r\nAuth-Error-SASL: not base64!\r\n\r\n");
+  assert.equal(decide(bad, "smtp", { hasPassword: true, oauth: true }).status, "error");
+});

@@ -85,6 +85,7 @@ export class HttpAuthProvider implements AuthProvider {
         hasPassword,
         peer: this.peer,
         defaultUpstream: request.defaultUpstream,
+        oauth: request.method === "oauthbearer" || request.method === "xoauth2",
       });
       if (outcome.status !== "wait") return outcome;
       if (!(await sleep(outcome.wait * 1000, signal))) return aborted();

@@ -69,6 +69,9 @@ export class StaticAuthProvider implements AuthProvider {
       case "apop":
       case "cram-md5":
       case "external":
+      // Static users have passwords, not tokens: a bearer token is never checked as one.
+      case "oauthbearer":
+      case "xoauth2":
         return this.#fail(UNSUPPORTED_METHOD);
       case "plain":
         break;

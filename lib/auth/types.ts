@@ -78,6 +78,11 @@ export interface AuthFail {
   errorCode?: string;
   /** mailproxy only: the reply's `Auth-Cache` / `Auth-Cache-TTL`. */
   cache?: CacheHint;
+  /**
+   * OAuth logins only: `Auth-Error-SASL`, the base64 JSON error (RFC 7628 §3.2.2) sent as
+   * a SASL challenge before the failure line.
+   */
+  saslError?: string;
 }
 
 /** The auth exchange itself broke: the client gets the internal-error line. */

@@ -25,6 +25,7 @@ export function unsupportedByBuild(config: Config, file: string): string[] {
       errors.push(`${where}: protocol ${s.protocol} is not implemented in this version of mailproxy`);
     }
     errors.push(...staticChallengeResponse(s).map((e) => `${where}: ${e}`));
+    errors.push(...staticOAuth(s).map((e) => `${where}: ${e}`));
     errors.push(...clientTlsProblems(s).map((e) => `${where}: ${e}`));
   }
   return errors;
@@ -42,5 +43,22 @@ function staticChallengeResponse(s: ServerConfig): string[] {
   return methods.filter((m) => enabled.includes(m)).map((m) =>
     `${key} includes "${m}", which cannot work with auth = "static": stored password hashes cannot ` +
     `verify ${m === "apop" ? "APOP" : "CRAM-MD5"} digests (use auth_http, or remove "${m}")`
+  );
+}
+
+/** `*_auth` key per protocol, for the OAuth check. */
+const AUTH_KEY = { imap: "imap_auth", pop3: "pop3_auth", smtp: "smtp_auth", sieve: "sieve_auth" } as const;
+
+/**
+ * `auth = "static"` has no way to verify a bearer token (no local token verification in
+ * this build): every OAuth login would be refused, so advertising it is a configuration error.
+ */
+function staticOAuth(s: ServerConfig): string[] {
+  if (s.auth !== "static") return [];
+  const key = AUTH_KEY[s.protocol];
+  const enabled: readonly string[] = s[key];
+  return ["oauthbearer", "xoauth2"].filter((m) => enabled.includes(m)).map((m) =>
+    `${key} includes "${m}", which cannot work with auth = "static": static users have passwords, ` +
+    `not bearer tokens (use auth_http, or remove "${m}")`
   );
 }

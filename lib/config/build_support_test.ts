@@ -105,3 +105,32 @@ ${USERS}`,
   );
   assert.equal(r.ok, true, r.ok ? "" : r.errors.join("\n"));
 });
+
+Deno.test("config: OAuth mechanisms are refused with static users, allowed with auth_http", () => {
+  const refused = loadConfigText(
+    `[[server]]
+listen = "127.0.0.1:587"
+protocol = "smtp"
+smtp_auth = ["plain", "xoauth2"]
+
+${USERS}`,
+    "proxy.toml",
+  );
+  assert.equal(refused.ok, false);
+  if (!refused.ok) {
+    assert.deepEqual(refused.errors, [
+      'proxy.toml:1: [[server]] #1: smtp_auth includes "xoauth2", which cannot work with auth = "static": ' +
+      'static users have passwords, not bearer tokens (use auth_http, or remove "xoauth2")',
+    ]);
+  }
+  const allowed = loadConfigText(
+    `auth_http = "http://127.0.0.1:9000/auth"
+imap_auth = ["plain", "oauthbearer", "xoauth2"]
+[[server]]
+listen = "127.0.0.1:143"
+proxy_auth_mech = "xoauth2"
+`,
+    "proxy.toml",
+  );
+  assert.equal(allowed.ok, true, allowed.ok ? "" : allowed.errors.join("\n"));
+});

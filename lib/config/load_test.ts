@@ -224,7 +224,7 @@ Deno.test("bad values: one line per problem, with key, place and line", () => {
   const errors = loadErrors(`timeout = "soon"
 proxy_buffer = "4kb"
 max_errors = -1
-imap_auth = ["plain", "xoauth2"]
+imap_auth = ["plain", "scram-sha-1"]
 starttls = "maybe"
 resolver = true
 set_real_ip_from = "10.0.0.1/33"
@@ -241,7 +241,7 @@ protocol = "imap"
     'proxy.toml:1: "timeout" at the top level: invalid duration "soon" (e.g. "60s", "500ms", "5m", "1h30m")',
     'proxy.toml:2: "proxy_buffer" at the top level: invalid size "4kb" (e.g. "4k", "64K", "1m", or bytes)',
     'proxy.toml:3: "max_errors" at the top level: the integer -1 is too small (at least 0)',
-    'proxy.toml:4: "imap_auth" at the top level: unknown method "xoauth2" (allowed: plain, login, cram-md5, external)',
+    'proxy.toml:4: "imap_auth" at the top level: unknown method "scram-sha-1" (allowed: plain, login, cram-md5, external, oauthbearer, xoauth2)',
     'proxy.toml:5: "starttls" at the top level: invalid value "maybe" (expected one of "off", "on", "only" ' +
     "(or off = false, true))",
     'proxy.toml:6: "resolver" at the top level: use false to turn the resolver off, or a list of DNS server addresses',

@@ -486,6 +486,19 @@ const ROWS = [
     example: "proxy_smtp_auth = true",
   },
   {
+    name: "proxy_auth_mech",
+    kind: "enum",
+    context: "mail",
+    values: ["auto", "plain", "oauthbearer", "xoauth2"],
+    default: "auto",
+    directive: null,
+    doc: "How an OAuth login (oauthbearer/xoauth2) logs in to an IMAP backend. auto: with Auth-Pass in the " +
+      "auth reply (the auth service swapped the token) the usual LOGIN, else replay the client's mechanism " +
+      "with the token (AUTHENTICATE, SASL-IR when offered; refused with a log line when the backend does not " +
+      "advertise it); plain: always LOGIN (the token as the password); oauthbearer/xoauth2: always that mechanism.",
+    example: 'proxy_auth_mech = "oauthbearer"',
+  },
+  {
     name: "proxy_timeout",
     kind: "duration",
     context: "mail",
@@ -509,10 +522,11 @@ const ROWS = [
     name: "imap_auth",
     kind: "auth_methods",
     context: "mail",
-    values: ["plain", "login", "cram-md5", "external"],
+    values: ["plain", "login", "cram-md5", "external", "oauthbearer", "xoauth2"],
     default: ["plain"],
     directive: "imap_auth METHOD ...;",
-    doc: "Advertised IMAP AUTH= mechanisms (LOGIN and PLAIN always work); case-insensitive.",
+    doc: "Advertised IMAP AUTH= mechanisms (LOGIN and PLAIN always work); case-insensitive. " +
+      "oauthbearer/xoauth2 (OAuth 2.0 bearer tokens, as freenginx 1.27.1) also advertise SASL-IR.",
     example: 'imap_auth = ["plain", "cram-md5"]',
   },
   {
@@ -550,10 +564,11 @@ const ROWS = [
     name: "pop3_auth",
     kind: "auth_methods",
     context: "mail",
-    values: ["plain", "apop", "cram-md5", "external"],
+    values: ["plain", "apop", "cram-md5", "external", "oauthbearer", "xoauth2"],
     default: ["plain"],
     directive: "pop3_auth METHOD ...;",
-    doc: "Enabled POP3 mechanisms (plain also enables USER/PASS and LOGIN); case-insensitive.",
+    doc: "Enabled POP3 mechanisms (plain also enables USER/PASS and LOGIN); case-insensitive. " +
+      "oauthbearer/xoauth2: OAuth 2.0 bearer tokens (as freenginx 1.27.1).",
     example: 'pop3_auth = ["plain", "apop"]',
   },
   {
@@ -580,10 +595,11 @@ const ROWS = [
     name: "smtp_auth",
     kind: "auth_methods",
     context: "mail",
-    values: ["plain", "login", "cram-md5", "external", "none"],
+    values: ["plain", "login", "cram-md5", "external", "none", "oauthbearer", "xoauth2"],
     default: ["plain", "login"],
     directive: "smtp_auth METHOD ...;",
-    doc: "Advertised SMTP AUTH mechanisms; none = allow MAIL/RCPT without AUTH; case-insensitive.",
+    doc: "Advertised SMTP AUTH mechanisms; none = allow MAIL/RCPT without AUTH; case-insensitive. " +
+      "oauthbearer/xoauth2: OAuth 2.0 bearer tokens (as freenginx 1.27.1).",
     example: 'smtp_auth = ["plain", "login", "none"]',
   },
   {

@@ -20,6 +20,7 @@
 import type { Credentials } from "../types.ts";
 import { decodeBase64Lenient, encodeBase64 } from "./base64.ts";
 import { isUnsafeCredential } from "./safe_credentials.ts";
+import { decodeOAuthBearer, decodeXOAuth2 } from "./oauth.ts";
 
 /** base64("Username:"), the LOGIN and EXTERNAL username prompt. */
 export const USERNAME_CHALLENGE = "VXNlcm5hbWU6";
@@ -27,7 +28,14 @@ export const USERNAME_CHALLENGE = "VXNlcm5hbWU6";
 export const PASSWORD_CHALLENGE = "UGFzc3dvcmQ6";
 
 /** Which response an unfinished exchange waits for. */
-export type SaslStage = "plain" | "login-username" | "login-password" | "cram-md5" | "external";
+export type SaslStage =
+  | "plain"
+  | "login-username"
+  | "login-password"
+  | "cram-md5"
+  | "external"
+  | "oauthbearer"
+  | "xoauth2";
 
 /** What the protocol's `*_auth` setting allows, and where the salt comes from. */
 export interface SaslPolicy {
@@ -35,6 +43,10 @@ export interface SaslPolicy {
   cramMd5: boolean;
   /** `external` is listed in `*_auth`. */
   external: boolean;
+  /** `oauthbearer` is listed in `*_auth`. */
+  oauthbearer?: boolean;
+  /** `xoauth2` is listed in `*_auth`. */
+  xoauth2?: boolean;
   /**
    * The session salt without CRLF. Called only when a CRAM-MD5 exchange starts; the
    * caller creates it on the first call and returns the same value afterwards.
@@ -76,6 +88,15 @@ export function startSasl(mechanism: string, args: readonly string[], policy: Sa
       if (args.length === 0) return challenge(new SaslExchange("external"), USERNAME_CHALLENGE);
       if (args.length === 1) return decodeExternal(args[0]);
       return error("too many arguments in AUTH EXTERNAL command");
+    case "OAUTHBEARER":
+    case "XOAUTH2": {
+      const stage = asciiUpper(mechanism) === "OAUTHBEARER" ? "oauthbearer" : "xoauth2";
+      if (!policy[stage]) return error(`AUTH ${stage.toUpperCase()} is not enabled`);
+      // Without an initial response the client sends it after an empty challenge.
+      if (args.length === 0) return challenge(new SaslExchange(stage), "");
+      if (args.length === 1) return decodeOAuth(stage, args[0]);
+      return error(`too many arguments in AUTH ${stage.toUpperCase()} command`);
+    }
     default:
       return error("unsupported AUTH mechanism");
   }
@@ -138,6 +159,9 @@ export class SaslExchange {
         return decodeCramMd5(response, this.#salt ?? "");
       case "external":
         return decodeExternal(response);
+      case "oauthbearer":
+      case "xoauth2":
+        return decodeOAuth(this.#stage, response);
     }
   }
 }
@@ -178,6 +202,16 @@ function decodeExternal(token: string): SaslOutcome {
   if (user === null) return error("client sent invalid base64 encoding in AUTH EXTERNAL command");
   if (isUnsafeCredential(user)) return error("client sent CR, LF or NUL in login of AUTH EXTERNAL command");
   return credentials({ method: "external", user, pass: "" });
+}
+
+/** An OAUTHBEARER or XOAUTH2 response: the authzid as the user, the token as the password. */
+function decodeOAuth(method: "oauthbearer" | "xoauth2", token: string): SaslOutcome {
+  const name = method.toUpperCase();
+  const message = decodeBase64Lenient(token);
+  if (message === null) return error(`client sent invalid base64 encoding in AUTH ${name} command`);
+  const decoded = method === "oauthbearer" ? decodeOAuthBearer(message) : decodeXOAuth2(message);
+  if (!decoded.ok) return error(decoded.reason);
+  return credentials({ method, user: decoded.value.authzid, pass: decoded.value.token });
 }
 
 function challenge(exchange: SaslExchange, text: string): SaslOutcome {

@@ -15,3 +15,11 @@ export {
   startSasl,
   USERNAME_CHALLENGE,
 } from "./mechanisms.ts";
+export {
+  decodeOAuthBearer,
+  decodeXOAuth2,
+  encodeOAuthBearer,
+  encodeXOAuth2,
+  type OAuthDecoded,
+  type OAuthResponse,
+} from "./oauth.ts";

@@ -35,5 +35,6 @@ export function phaseAfterAuthFailure<P extends string>(
   start: P,
 ): P | "closed" {
   if (step.kind === "close") return "closed";
-  return phase === "auth" ? start : phase;
+  // "sasl": POP3 waiting for the dummy response after an OAuth error challenge.
+  return phase === "auth" || phase === "sasl" ? start : phase;
 }

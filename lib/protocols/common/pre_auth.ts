@@ -81,6 +81,21 @@ export function saslPolicy(
   return {
     cramMd5: authMethodEnabled(methods, "cram-md5"),
     external: authMethodEnabled(methods, "external"),
+    oauthbearer: authMethodEnabled(methods, "oauthbearer"),
+    xoauth2: authMethodEnabled(methods, "xoauth2"),
     salt: () => made ??= makeSalt(serverName, ctx.random, ctx.now),
   };
+}
+
+/** The smallest pre-login line limit while an OAuth mechanism is on: a real JWT (several KiB, base64 again) fits. */
+export const OAUTH_MIN_CLIENT_BUFFER = 16 * 1024;
+
+/**
+ * The pre-login line limit of a session: `*_client_buffer`, raised to
+ * {@link OAUTH_MIN_CLIENT_BUFFER} when `oauthbearer` or `xoauth2` is enabled, so
+ * bearer tokens fit with the default settings (nginx-compatible configs keep nginx's limit).
+ */
+export function clientLineLimit(methods: readonly string[], clientBuffer: number): number {
+  const oauth = authMethodEnabled(methods, "oauthbearer") || authMethodEnabled(methods, "xoauth2");
+  return oauth ? Math.max(clientBuffer, OAUTH_MIN_CLIENT_BUFFER) : clientBuffer;
 }

@@ -10,15 +10,24 @@
  * greeting's `[CAPABILITY ...]` code lists LITERAL+ (or LITERAL- and both values are
  * at most 4096 bytes, RFC 7888), the whole LOGIN goes out in one write with
  * non-synchronising literals; otherwise synchronising literals are used like nginx.
+ *
+ * OAuth logins (`proxy_auth_mech`, `../common/backend_mech.ts`): instead of LOGIN,
+ * `AUTHENTICATE OAUTHBEARER|XOAUTH2` with the token, inline when the greeting lists
+ * SASL-IR, else after the backend's `+` continuation. The mechanism must be listed as
+ * `AUTH=` in the greeting's `[CAPABILITY ...]` (Dovecot sends it); otherwise the login
+ * fails with a log line saying so. A backend error challenge gets the dummy response.
  * @module
  */
 
 import type { AuthOk } from "../../auth/mod.ts";
+import type { ServerConfig } from "../../config/mod.ts";
 import { fromBinary, toBinary } from "../../util/bytes.ts";
 import { type BackendReplies, startsWithText } from "../common/backend_replies.ts";
 import { backendCredentials, type BackendRepliesConfig } from "../common/backend_credentials.ts";
 import type { BackendLogin, BackendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
+import { encodeBase64, encodeOAuthBearer, encodeXOAuth2 } from "../../sasl/mod.ts";
+import { type BackendMech, backendMech } from "../common/backend_mech.ts";
 
 import { INTERNAL_ERROR } from "./lines.ts";
 
@@ -29,10 +38,11 @@ const CR = 0x0d;
 const LF = 0x0a;
 
 /** What the next backend reply answers. */
-type State = "greeting" | "login" | "user" | "password" | "done";
+type State = "greeting" | "login" | "user" | "sasl" | "password" | "done";
 
 const WHAT: Record<State, string> = {
   greeting: "greeting",
+  sasl: "AUTHENTICATE command",
   login: "LOGIN command",
   user: "user name",
   password: "password",
@@ -45,6 +55,9 @@ export class ImapBackendLogin implements BackendLogin {
   readonly #tag: string;
   readonly #user: string;
   readonly #pass: string;
+  readonly #mech: BackendMech;
+  /** A backend's OAuth error challenge was answered (only one is). */
+  #dummySent = false;
   #state: State = "greeting";
 
   /**
@@ -52,7 +65,7 @@ export class ImapBackendLogin implements BackendLogin {
    * (Auth-User / Auth-Pass) replace the client's login and password.
    */
   constructor(
-    config: BackendRepliesConfig,
+    config: BackendRepliesConfig & { proxy_auth_mech?: ServerConfig["proxy_auth_mech"] },
     ok: AuthOk,
     credentials: Credentials,
     tag: string,
@@ -64,6 +77,7 @@ export class ImapBackendLogin implements BackendLogin {
       credentials,
       INTERNAL_ERROR,
     ));
+    this.#mech = backendMech(config.proxy_auth_mech ?? "auto", ok, credentials);
   }
 
   receive(data: Uint8Array): BackendStep | null {
@@ -73,13 +87,23 @@ export class ImapBackendLogin implements BackendLogin {
     switch (this.#state) {
       case "greeting":
         if (!startsWithText(reply, 0, "* OK")) return this.#invalid(reply);
-        return this.#sendLogin(greetingCapabilities(reply));
+        return this.#mech === "plain"
+          ? this.#sendLogin(greetingCapabilities(reply))
+          : this.#sendAuthenticate(greetingCapabilities(reply));
+      case "sasl":
+        if (reply[0] !== 0x2b /* + */) return this.#invalid(reply);
+        return this.#send(`${this.#saslResponse()}\r\n`, "password");
       case "login":
       case "user":
         if (reply[0] !== 0x2b /* + */) return this.#invalid(reply);
         if (this.#state === "login") return this.#send(`${this.#user} {${this.#pass.length}}\r\n`, "user");
         return this.#send(`${this.#pass}\r\n`, "password");
       case "password": {
+        if (this.#mech !== "plain" && reply[0] === 0x2b /* + */ && !this.#dummySent) {
+          // RFC 7628 §3.2.3: an error challenge; the dummy response gets the tagged NO.
+          this.#dummySent = true;
+          return this.#send("AQ==\r\n", "password");
+        }
         const verdict = taggedOk(reply, this.#tag);
         if (verdict === "again") return null;
         if (verdict === "invalid") return this.#invalid(reply);
@@ -107,6 +131,30 @@ export class ImapBackendLogin implements BackendLogin {
       );
     }
     return this.#send(`${this.#tag}LOGIN {${user.length}}\r\n`, "login");
+  }
+
+  #sendAuthenticate(capabilities: Set<string>): BackendStep {
+    const name = this.#mech.toUpperCase();
+    if (!capabilities.has(`AUTH=${name}`)) {
+      this.#state = "done";
+      return this.#replies.fail(
+        INTERNAL_ERROR,
+        `upstream does not advertise AUTH=${name} in its greeting, needed to replay the OAuth login` +
+          " (have the auth service send Auth-Pass, or set proxy_auth_mech)",
+      );
+    }
+    if (capabilities.has("SASL-IR")) {
+      return this.#send(`${this.#tag}AUTHENTICATE ${name} ${this.#saslResponse()}\r\n`, "password");
+    }
+    return this.#send(`${this.#tag}AUTHENTICATE ${name}\r\n`, "sasl");
+  }
+
+  /** The base64 initial response carrying the token. */
+  #saslResponse(): string {
+    const message = this.#mech === "xoauth2"
+      ? encodeXOAuth2(this.#user, this.#pass)
+      : encodeOAuthBearer(this.#user, this.#pass);
+    return encodeBase64(message);
   }
 
   #send(line: string, next: State): BackendStep {

@@ -5,6 +5,7 @@ import type { ServerConfig } from "../../config/types.ts";
 import { fromBinary, toBinary } from "../../util/bytes.ts";
 import type { BackendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
+import { encodeBase64 } from "../../sasl/mod.ts";
 import { ImapBackendLogin } from "./backend_login.ts";
 
 const OK: AuthOk = { status: "ok", server: "127.0.0.1", port: 143 };
@@ -215,4 +216,38 @@ Deno.test("imap backend: replies shorter than 4 bytes are not judged yet (nginx 
   rx("* OK hi\r\n");
   assert.equal(rx("+\r\n"), null);
   assert.deepEqual(rx("+\r\n"), { kind: "send", data: "user {6}\r\n" });
+});
+
+Deno.test("imap backend: OAuth login replayed with SASL-IR, after +, or refused when not advertised", () => {
+  const oauth: Credentials = { method: "xoauth2", user: "u@x", pass: "TOKEN" };
+  const ir = encodeBase64("user=u@x\x01auth=Bearer TOKEN\x01\x01");
+  const caps = "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=XOAUTH2 AUTH=OAUTHBEARER] ready\r\n";
+  const a = login({}, OK, oauth);
+  assert.deepEqual(a.rx(caps), { kind: "send", data: `a1 AUTHENTICATE XOAUTH2 ${ir}\r\n` });
+  assert.deepEqual(a.rx("a1 OK Logged in\r\n"), { kind: "done", data: "a1 OK Logged in\r\n" });
+
+  const b = login({}, OK, oauth);
+  assert.deepEqual(b.rx(caps.replace("SASL-IR ", "")), { kind: "send", data: "a1 AUTHENTICATE XOAUTH2\r\n" });
+  assert.deepEqual(b.rx("+ \r\n"), { kind: "send", data: `${ir}\r\n` });
+  // A backend error challenge gets the dummy response, then the NO is a failed login.
+  assert.deepEqual(b.rx("+ eyJzdGF0dXMiOiI0MDEifQ==\r\n"), { kind: "send", data: "AQ==\r\n" });
+  assert.equal(b.rx("a1 NO [AUTHENTICATIONFAILED] failed\r\n")?.kind, "fail");
+
+  const c = login({}, OK, oauth);
+  const refused = c.rx(DOVECOT);
+  assert.equal(refused?.kind, "fail");
+  assert.match(refused?.kind === "fail" ? refused.log : "", /does not advertise AUTH=XOAUTH2/);
+  assert.doesNotMatch(refused?.kind === "fail" ? refused.log : "", /TOKEN/);
+
+  // Token swapped by the auth service (Auth-Pass): the usual LOGIN.
+  const d = login({}, { ...OK, pass: "backendpw" }, oauth);
+  assert.deepEqual(d.rx(DOVECOT), { kind: "send", data: "a1 LOGIN {3+}\r\nu@x {9+}\r\nbackendpw\r\n" });
+  // Forced mechanism, even with Auth-Pass; forced plain sends the token as the password.
+  const e = login({ proxy_auth_mech: "oauthbearer" }, { ...OK, pass: "T2" }, oauth);
+  assert.deepEqual(e.rx(caps), {
+    kind: "send",
+    data: `a1 AUTHENTICATE OAUTHBEARER ${encodeBase64("n,a=u@x,\x01auth=Bearer T2\x01\x01")}\r\n`,
+  });
+  const f = login({ proxy_auth_mech: "plain" }, OK, oauth);
+  assert.deepEqual(f.rx(DOVECOT), { kind: "send", data: "a1 LOGIN {3+}\r\nu@x {5+}\r\nTOKEN\r\n" });
 });

@@ -14,6 +14,8 @@ const AUTH_TOKENS: readonly (readonly [string, string])[] = [
   ["login", "AUTH=LOGIN"],
   ["cram-md5", "AUTH=CRAM-MD5"],
   ["external", "AUTH=EXTERNAL"],
+  ["oauthbearer", "AUTH=OAUTHBEARER"],
+  ["xoauth2", "AUTH=XOAUTH2"],
 ];
 
 /** True when `method` (case-insensitive) is listed in `imap_auth`. */
@@ -39,6 +41,12 @@ export function imapCapabilityLine(
     return ["* CAPABILITY", ...caps, "STARTTLS LOGINDISABLED"].join(" ") + "\r\n";
   }
   const tokens = ["* CAPABILITY", ...caps, ...imapAuthTokens(config.imap_auth)];
+  // OAuth clients send the token as an initial response (RFC 4959); the front end always
+  // accepts one, but says so only when an OAuth mechanism is on, so configs without them
+  // answer exactly like nginx.
+  const oauth = imapAuthEnabled(config.imap_auth, "oauthbearer") ||
+    imapAuthEnabled(config.imap_auth, "xoauth2");
+  if (oauth && !caps.some((c) => c.toUpperCase() === "SASL-IR")) tokens.push("SASL-IR");
   if (!secure && config.starttls === "on") tokens.push("STARTTLS");
   return tokens.join(" ") + "\r\n";
 }

@@ -17,10 +17,17 @@ import type { ServerConfig } from "../../config/mod.ts";
 import { isUnsafeCredential } from "../../sasl/mod.ts";
 import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
-import { authFailedStep, authFailureText, ErrorCounter, saslPolicy } from "../common/pre_auth.ts";
+import {
+  authFailedStep,
+  authFailureText,
+  clientLineLimit,
+  ErrorCounter,
+  saslPolicy,
+} from "../common/pre_auth.ts";
 import { closeWith, loginNeedsTls, phaseAfterAuthFailure, send } from "../common/frontend_steps.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
+import { SaslErrorChallenge } from "../common/sasl_error.ts";
 import { ImapBackendLogin } from "./backend_login.ts";
 import { imapCapabilityLine } from "./capabilities.ts";
 import { ImapCommandParser, type ImapVerb } from "./parser.ts";
@@ -41,6 +48,7 @@ export type ImapOptions = Pick<
   | "imap_capabilities"
   | "proxy_buffer"
   | "proxy_pass_error_message"
+  | "proxy_auth_mech"
 >;
 const LITERAL_NEXT = "+ OK\r\n";
 const BYE = "* BYE\r\n";
@@ -63,13 +71,15 @@ export class ImapFrontend implements Frontend {
   /** Tag of the command that completed the credentials (for NO and the backend LOGIN). */
   #authTag = UNTAGGED;
   #login: string | undefined;
+  /** A failed OAuth login whose error challenge awaits the client's dummy response. */
+  readonly #saslError = new SaslErrorChallenge();
 
   /** `config`: the server's resolved settings; `ctx`: per-connection facts. */
   constructor(config: ImapOptions, ctx: FrontendContext) {
     this.#config = config;
     this.#ctx = ctx;
     this.#secure = ctx.secure;
-    this.#parser = new ImapCommandParser(config.imap_client_buffer);
+    this.#parser = new ImapCommandParser(clientLineLimit(config.imap_auth, config.imap_client_buffer));
     this.#errors = new ErrorCounter(config.max_errors);
     this.#policy = saslPolicy(config.imap_auth, config.server_name, ctx);
   }
@@ -106,7 +116,18 @@ export class ImapFrontend implements Frontend {
   }
 
   authFailed(fail: AuthFail): FrontendStep {
-    const step = authFailedStep(`${this.#authTag}NO ${authFailureText(fail.message)}\r\n`, fail);
+    const challenge = this.#saslError.begin(fail);
+    if (challenge !== null) {
+      this.#sasl = null;
+      this.#phase = "commands";
+      this.#parser.expectResponse();
+      return send(`+ ${challenge}\r\n`);
+    }
+    return this.#failed(`${this.#authTag}NO ${authFailureText(fail.message)}\r\n`, fail);
+  }
+
+  #failed(reply: string, fail: AuthFail): FrontendStep {
+    const step = authFailedStep(reply, fail);
     this.#sasl = null;
     // Back to the start state; pipelined commands are processed by the next step() calls.
     this.#phase = phaseAfterAuthFailure(step, this.#phase, "commands");
@@ -170,6 +191,11 @@ export class ImapFrontend implements Frontend {
   }
 
   #saslResponse(args: string[]): FrontendStep {
+    if (this.#saslError.pending) {
+      const { fail, valid } = this.#saslError.finish(args[0] ?? "");
+      if (valid) return this.authFailed(fail);
+      return this.#failed(`${this.#authTag}BAD invalid SASL response\r\n`, fail);
+    }
     const sasl = this.#sasl;
     this.#sasl = null;
     if (sasl === null) return send(UNTAGGED + BAD_INVALID);
@@ -196,6 +222,7 @@ export class ImapFrontend implements Frontend {
   }
 
   #auth(tag: string, credentials: Credentials): FrontendStep {
+    this.#saslError.cancel();
     this.#authTag = tag;
     this.#phase = "auth";
     this.#sasl = null;
@@ -205,6 +232,7 @@ export class ImapFrontend implements Frontend {
   /** A parser-level error: counts toward max_errors (spec §4.0.5). */
   #parseError(tag: string | undefined, closeAfter: boolean): FrontendStep {
     this.#sasl = null;
+    this.#saslError.cancel();
     const data = tagged(tag, BAD_INVALID);
     if (this.#errors.count()) {
       return this.#close(data, "client sent too many invalid commands");

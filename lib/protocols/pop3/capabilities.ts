@@ -15,6 +15,8 @@ const MECHANISMS: readonly (readonly [string, string])[] = [
   ["plain", "LOGIN"],
   ["cram-md5", "CRAM-MD5"],
   ["external", "EXTERNAL"],
+  ["oauthbearer", "OAUTHBEARER"],
+  ["xoauth2", "XOAUTH2"],
 ];
 
 const CAPA_HEAD = "+OK Capability list follows\r\n";

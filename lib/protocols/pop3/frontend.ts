@@ -24,10 +24,12 @@ import {
   authFailedStep,
   authFailureText,
   authMethodEnabled,
+  clientLineLimit,
   ErrorCounter,
   saslPolicy,
 } from "../common/pre_auth.ts";
 import { closeWith, loginNeedsTls, phaseAfterAuthFailure, send } from "../common/frontend_steps.ts";
+import { SaslErrorChallenge } from "../common/sasl_error.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 import { Pop3BackendLogin } from "./backend_login.ts";
@@ -61,6 +63,8 @@ export class Pop3Frontend implements Frontend {
   readonly #parser: Pop3CommandParser;
   readonly #policy: SaslPolicy;
   readonly #errors: ErrorCounter;
+  /** A failed OAuth login whose error challenge awaits the client's dummy response. */
+  readonly #saslError = new SaslErrorChallenge();
   readonly #apop: boolean;
   /** Made at connect when APOP or CRAM-MD5 is enabled (spec §4.0.6), shown in the greeting. */
   readonly #salt: string | undefined;
@@ -74,7 +78,7 @@ export class Pop3Frontend implements Frontend {
   constructor(config: Pop3Options, ctx: FrontendContext) {
     this.#config = config;
     this.#secure = ctx.secure;
-    this.#parser = new Pop3CommandParser(config.pop3_client_buffer);
+    this.#parser = new Pop3CommandParser(clientLineLimit(config.pop3_auth, config.pop3_client_buffer));
     this.#errors = new ErrorCounter(config.max_errors);
     this.#apop = authMethodEnabled(config.pop3_auth, "apop");
     const cramMd5 = authMethodEnabled(config.pop3_auth, "cram-md5");
@@ -115,7 +119,18 @@ export class Pop3Frontend implements Frontend {
   }
 
   authFailed(fail: AuthFail): FrontendStep {
-    const step = authFailedStep(`-ERR ${authFailureText(fail.message)}\r\n`, fail);
+    const challenge = this.#saslError.begin(fail);
+    if (challenge !== null) {
+      this.#sasl = null;
+      this.#phase = "sasl";
+      this.#parser.expectResponse();
+      return send(`+ ${challenge}\r\n`);
+    }
+    return this.#failed(`-ERR ${authFailureText(fail.message)}\r\n`, fail);
+  }
+
+  #failed(reply: string, fail: AuthFail): FrontendStep {
+    const step = authFailedStep(reply, fail);
     this.#sasl = null;
     // Back to the start state; pipelined commands are processed by the next step() calls.
     this.#phase = phaseAfterAuthFailure(step, this.#phase, "start");
@@ -207,6 +222,10 @@ export class Pop3Frontend implements Frontend {
   }
 
   #saslResponse(args: string[]): FrontendStep {
+    if (this.#saslError.pending) {
+      const { fail, valid } = this.#saslError.finish(args[0] ?? "");
+      return valid ? this.authFailed(fail) : this.#failed(INVALID, fail);
+    }
     const exchange = this.#sasl;
     this.#sasl = null;
     this.#phase = "start";
@@ -232,6 +251,7 @@ export class Pop3Frontend implements Frontend {
   }
 
   #auth(credentials: Credentials): FrontendStep {
+    this.#saslError.cancel();
     this.#phase = "auth";
     this.#sasl = null;
     return { kind: "auth", credentials };
@@ -241,6 +261,7 @@ export class Pop3Frontend implements Frontend {
   #parseError(): FrontendStep {
     this.#phase = "start";
     this.#sasl = null;
+    this.#saslError.cancel();
     if (this.#errors.count()) return this.#close(INVALID, "client sent too many invalid commands");
     return send(INVALID);
   }

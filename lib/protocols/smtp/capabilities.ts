@@ -14,6 +14,8 @@ const MECHANISMS: readonly [method: string, token: string][] = [
   ["login", "LOGIN"],
   ["cram-md5", "CRAM-MD5"],
   ["external", "EXTERNAL"],
+  ["oauthbearer", "OAUTHBEARER"],
+  ["xoauth2", "XOAUTH2"],
 ];
 
 /** `220 <server_name> ESMTP ready\r\n`. */

@@ -22,10 +22,12 @@ import {
   authFailedStep,
   authFailureText,
   authMethodEnabled,
+  clientLineLimit,
   ErrorCounter,
   saslPolicy,
 } from "../common/pre_auth.ts";
 import { closeWith, loginNeedsTls, phaseAfterAuthFailure, send } from "../common/frontend_steps.ts";
+import { SaslErrorChallenge } from "../common/sasl_error.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep, PreGreeting } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 import { SmtpBackendLogin } from "./backend_login.ts";
@@ -73,6 +75,8 @@ export class SmtpFrontend implements Frontend {
   readonly #parser: SmtpCommandParser;
   readonly #policy: SaslPolicy;
   readonly #errors: ErrorCounter;
+  /** A failed OAuth login whose error challenge awaits the client's dummy response. */
+  readonly #saslError = new SaslErrorChallenge();
   #secure: boolean;
   #phase: Phase = "commands";
   #sasl: SaslExchange | null = null;
@@ -89,7 +93,7 @@ export class SmtpFrontend implements Frontend {
     this.#config = config;
     this.#ctx = ctx;
     this.#secure = ctx.secure;
-    this.#parser = new SmtpCommandParser(config.smtp_client_buffer);
+    this.#parser = new SmtpCommandParser(clientLineLimit(config.smtp_auth, config.smtp_client_buffer));
     this.#errors = new ErrorCounter(config.max_errors);
     this.#policy = saslPolicy(config.smtp_auth, config.server_name, ctx);
   }
@@ -148,10 +152,18 @@ export class SmtpFrontend implements Frontend {
   }
 
   authFailed(fail: AuthFail): FrontendStep {
-    const step = authFailedStep(
-      `${fail.errorCode || DEFAULT_AUTH_ERROR} ${authFailureText(fail.message)}\r\n`,
-      fail,
-    );
+    const challenge = this.#saslError.begin(fail);
+    if (challenge !== null) {
+      this.#sasl = null;
+      this.#phase = "commands";
+      this.#parser.expectResponse();
+      return send(`334 ${challenge}\r\n`);
+    }
+    return this.#failed(`${fail.errorCode || DEFAULT_AUTH_ERROR} ${authFailureText(fail.message)}\r\n`, fail);
+  }
+
+  #failed(reply: string, fail: AuthFail): FrontendStep {
+    const step = authFailedStep(reply, fail);
     this.#sasl = null;
     // Back to the start state; a stored MAIL stays (a new RCPT retries, spec §4.3.4).
     this.#phase = phaseAfterAuthFailure(step, this.#phase, "commands");
@@ -246,6 +258,11 @@ export class SmtpFrontend implements Frontend {
   }
 
   #saslResponse(args: string[]): FrontendStep {
+    if (this.#saslError.pending) {
+      const { fail, valid } = this.#saslError.finish(args[0] ?? "");
+      // RFC 7628 §3.2.3: anything but the dummy response is a protocol error (501).
+      return valid ? this.authFailed(fail) : this.#failed(INVALID_ARGUMENT, fail);
+    }
     const sasl = this.#sasl;
     this.#sasl = null;
     if (sasl === null) return send(INVALID_COMMAND);
@@ -269,6 +286,7 @@ export class SmtpFrontend implements Frontend {
   }
 
   #auth(credentials: Credentials): FrontendStep {
+    this.#saslError.cancel();
     this.#phase = "auth";
     this.#sasl = null;
     return { kind: "auth", credentials };
@@ -277,6 +295,7 @@ export class SmtpFrontend implements Frontend {
   /** A parser-level error: counts toward max_errors (spec §4.0.5). */
   #parseError(): FrontendStep {
     this.#sasl = null;
+    this.#saslError.cancel();
     if (this.#errors.count()) {
       return this.#close(INVALID_COMMAND, "client sent too many invalid commands");
     }
