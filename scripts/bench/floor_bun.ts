@@ -85,10 +85,16 @@ async function login(c: Sock<Client>, tag: string, user: string, pass: string): 
   const st = c.data;
   let step = 0;
   let lbuf = "";
-  st.backend = await Bun.connect<unknown>({
+  const port = await auth(user, pass);
+  await Bun.connect<unknown>({
     hostname: "127.0.0.1",
-    port: await auth(user, pass),
+    port,
     socket: {
+      // Set here, not from connect's promise: the backend's replies (and the client's next
+      // command, relayed through st.backend) can come before that promise settles.
+      open(b) {
+        st.backend = b;
+      },
       data(b, bd) {
         if (st.state === 2) {
           c.write(bd);
