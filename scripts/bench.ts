@@ -17,6 +17,7 @@ import { cpuCount } from "./bench/proc.ts";
 import { profileTable } from "./bench/profile.ts";
 import {
   cpuTable,
+  floorTable,
   ratioTable,
   resumptionTable,
   type ThroughputReport,
@@ -24,7 +25,14 @@ import {
   warnings,
 } from "./bench/report.ts";
 import { sleep } from "./bench/spawn.ts";
-import { directTarget, mailproxyTarget, nginxTarget, type Target, upstreamTables } from "./bench/targets.ts";
+import {
+  directTarget,
+  floorTarget,
+  mailproxyTarget,
+  nginxTarget,
+  type Target,
+  upstreamTables,
+} from "./bench/targets.ts";
 import { type Workload, WORKLOADS } from "./bench/workloads.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -64,6 +72,12 @@ const relayOnly = (w: Workload) => w.unit !== "logins/s";
 const always = () => true;
 
 const TARGETS: TargetDef[] = [
+  // The login floor per runtime (issue #19): a minimal IMAP/POP3 login proxy, no logs/timers/metrics.
+  ...(["deno", "bun"] as const).map((runtime): TargetDef => ({
+    name: `floor-${runtime}`,
+    start: (lab) => floorTarget(`floor-${runtime}`, lab, runtime),
+    runs: (w) => w.name === "imap_login" || w.name === "pop3_login",
+  })),
   { name: "direct", start: (lab) => Promise.resolve(directTarget(lab)), runs: always },
   {
     name: "nginx",
@@ -336,6 +350,14 @@ const text = [
   "",
   ratioTable(report),
   "",
+  ...(floorTable(report)
+    ? [
+      "## CPU per login against nginx and the runtime floor (proxy process tree)",
+      "",
+      floorTable(report),
+      "",
+    ]
+    : []),
   "## CPU cost (CPU seconds per 1 000 operations, or per GB relayed)",
   "",
   cpuTable(report),

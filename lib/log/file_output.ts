@@ -29,6 +29,8 @@ export function openFileOutput(
   const batches = new BatchWriter({ deliver: (text) => file(batchRecord(text)) });
   return {
     sink: (record) => batches.write(format()(record)),
+    // Formatted here, before the sink returns; the file sink only sees the batch's own record.
+    immediate: true,
     flush: () => batches.flush(),
     reopen: () => {
       batches.flush();

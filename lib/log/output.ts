@@ -9,6 +9,11 @@ import type { Sink } from "@logtape/logtape";
 /** An open output: a sink plus its lifecycle. */
 export interface Output {
   sink: Sink;
+  /**
+   * The sink turns the record into text before it returns and keeps no reference to it: LogTape
+   * may then skip copying the record's properties for it (see {@link markImmediate}).
+   */
+  immediate?: boolean;
   /** Writes what is batched now (synchronous). */
   flush(): void;
   /** Files: open the path anew (the old file was renamed away). */
@@ -34,3 +39,17 @@ export async function dispose(sink: object): Promise<void> {
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Tells LogTape that `sink` formats each record before it returns (LogTape's own
+ * `markSinkAsImmediate`, which its package does not export; the registered symbol is its
+ * cross-version protocol). Without it LogTape snapshots every record's properties for every sink
+ * (one more property object and record per line): measured on the login benchmark as part of
+ * the logging cost per login (docs/benchmarks.md, issue #19).
+ */
+export function markImmediate<S extends Sink>(sink: S): S {
+  Object.defineProperty(sink, IMMEDIATE, { value: true });
+  return sink;
+}
+
+const IMMEDIATE = Symbol.for("LogTape.sinkSnapshotPolicy.immediate");

@@ -15,7 +15,7 @@ import { configureSync, jsonLinesFormatter, type LogRecord, resetSync, type Sink
 import type { BatchWriter } from "./batch_writer.ts";
 import { openFileOutput } from "./file_output.ts";
 import { openNetSyslog } from "./net_syslog.ts";
-import type { Output } from "./output.ts";
+import { markImmediate, type Output } from "./output.ts";
 import { type ErrorLogTarget, LEVEL_RANK, type LogLevelName } from "../config/mod.ts";
 import { openUnixSyslog } from "./unix_syslog.ts";
 
@@ -29,7 +29,20 @@ export interface LogSettings {
 
 /** Renders a record as `TIME LEVEL [*session] message`. */
 export function textLine(record: LogRecord): string {
-  return `${new Date(record.timestamp).toISOString()} ${record.level.padEnd(7)}${body(record)}\n`;
+  return `${isoTime(record.timestamp)} ${record.level.padEnd(7)}${body(record)}\n`;
+}
+
+/** The last timestamp formatted: a login writes four lines, mostly within one millisecond. */
+let lastMs = NaN;
+let lastIso = "";
+
+/** `new Date(ms).toISOString()`, reusing the previous line's text within the same millisecond. */
+function isoTime(ms: number): string {
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }
 
 /** ` *session message` (syslog has its own time and severity). */
@@ -88,7 +101,9 @@ export class LogOutputs {
     const sinkNames = (targets: ErrorLogTarget[], prefix: string) =>
       targets.map((t, i) => {
         const name = `${prefix}${i}`;
-        sinks[name] = atLevel(this.#outputs.get(keyOf(t))!.sink, t.level);
+        const output = this.#outputs.get(keyOf(t))!;
+        const sink = atLevel(output.sink, t.level);
+        sinks[name] = output.immediate ? markImmediate(sink) : sink;
         return name;
       });
     const loggers: Parameters<typeof configureSync>[0]["loggers"] = [
@@ -140,6 +155,7 @@ export class LogOutputs {
       case "stderr":
         return {
           sink: (record) => this.#stderr.write(this.#format(record)),
+          immediate: true,
           flush: () => this.#stderr.flush(),
           reopen: () => {},
           close: () => Promise.resolve(this.#stderr.flush()),

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BatchWriter } from "./batch_writer.ts";
-import { LogOutputs, type LogSettings } from "./outputs.ts";
+import { LogOutputs, type LogSettings, textLine } from "./outputs.ts";
+import { markImmediate } from "./output.ts";
 import { type ErrorLogTarget, parseErrorLog } from "../config/mod.ts";
 
 function target(text: string, dir: string): ErrorLogTarget {
@@ -109,5 +110,38 @@ Deno.test("error_log targets: nginx syntax, facilities by nginx's codes, default
     const r = parseErrorLog(bad, "/");
     assert.ok(!r.ok, bad);
     assert.match(r.error, why);
+  }
+});
+
+Deno.test("textLine: the timestamp reused within a millisecond is still each record's own", () => {
+  const record = (timestamp: number) => ({
+    category: ["mailproxy"],
+    level: "info" as const,
+    message: ["hello"],
+    rawMessage: "hello",
+    timestamp,
+    properties: { session: "s1" },
+  });
+  const t = Date.UTC(2026, 11, 4, 18, 0, 0, 5);
+  for (const ts of [t, t, t + 1, t + 1000, t]) {
+    assert.equal(textLine(record(ts)), `${new Date(ts).toISOString()} info    *s1 hello\n`);
+  }
+});
+
+Deno.test("log outputs: sinks that format at once are marked immediate for LogTape, records intact", () => {
+  const lines: string[] = [];
+  const outputs = new LogOutputs(new BatchWriter({ deliver: (t) => lines.push(t) }));
+  try {
+    outputs.configure({ log: { level: "info", format: "text" }, error_log: null, servers: [] });
+    const props = { who: "alice" };
+    getLogger(["mailproxy", "session", "0"]).with({ session: "s9" }).info("login {who}", props);
+    props.who = "changed after the call";
+    outputs.flush();
+    assert.ok(lines.join("").endsWith(" info    *s9 login alice\n"), lines.join(""));
+    const immediate = Symbol.for("LogTape.sinkSnapshotPolicy.immediate");
+    const sink = markImmediate(() => {});
+    assert.equal((sink as unknown as Record<symbol, unknown>)[immediate], true);
+  } finally {
+    resetSync();
   }
 });

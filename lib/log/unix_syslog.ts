@@ -43,7 +43,7 @@ export function openUnixSyslog(
   target: SyslogTarget,
   body: (record: LogRecord) => string,
   complain: (text: string) => void,
-): { sink: Sink; flush(): void; reopen(): void; close(): Promise<void> } {
+): { sink: Sink; immediate: true; flush(): void; reopen(): void; close(): Promise<void> } {
   const host = hostname();
   const encoder = new TextEncoder();
   let failed = false;
@@ -57,6 +57,7 @@ export function openUnixSyslog(
   const sender = openSender(target.path, report, () => (failed = false));
   return {
     sink: (record) => sender.send(encoder.encode(rfc5424(record, target, body(record).trimStart(), host))),
+    immediate: true,
     flush: () => {},
     reopen: () => {},
     close: () => Promise.resolve(sender.close()),

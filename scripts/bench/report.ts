@@ -215,3 +215,39 @@ export function warnings(r: ThroughputReport): string[] {
   }
   return out;
 }
+
+/** Median CPU milliseconds of the proxy tree per operation of a workload/target, or NaN. */
+export function cpuMsPerOp(r: ThroughputReport, workload: string, target: string): number {
+  const cells = cellsOf(r, workload, target).filter((c) => c.ops > 0);
+  return cells.length ? median(cells.map((c) => (c.cpu.proxy * 1000) / c.ops)) : NaN;
+}
+
+/**
+ * Issue #19: CPU ms per login of each mailproxy target next to nginx's and its runtime's floor
+ * (floor-deno / floor-bun), with mailproxy ÷ nginx and mailproxy ÷ floor side by side, for
+ * every login workload the floor ran. Empty when no floor target ran.
+ */
+export function floorTable(r: ThroughputReport): string {
+  const head = ["workload", "mailproxy target", "CPU ms/login", "nginx", "floor", "÷ nginx", "÷ floor"];
+  const rows = [head, head.map(() => "---")];
+  for (const w of r.workloads.filter((x) => x.unit === "logins/s")) {
+    for (const m of r.targets.filter((t) => t.startsWith("mailproxy") && !t.includes("64k"))) {
+      const own = cpuMsPerOp(r, w.name, m);
+      if (!Number.isFinite(own)) continue;
+      const floorName = m.startsWith("mailproxy-bun") ? "floor-bun" : "floor-deno";
+      const nginx = cpuMsPerOp(r, w.name, "nginx");
+      const floor = cpuMsPerOp(r, w.name, floorName);
+      if (!Number.isFinite(floor)) continue;
+      rows.push([
+        w.name,
+        m,
+        fmt(own),
+        fmt(nginx),
+        `${fmt(floor)} (${floorName})`,
+        fmt(own / nginx),
+        fmt(own / floor),
+      ]);
+    }
+  }
+  return rows.length > 2 ? rows.map((cols) => `| ${cols.join(" | ")} |`).join("\n") : "";
+}

@@ -19,7 +19,7 @@ export type Service = "imap" | "imaps" | "pop3" | "smtp";
 /** One thing under load. */
 export interface Target {
   name: string;
-  kind: "direct" | "nginx" | "mailproxy";
+  kind: "direct" | "nginx" | "mailproxy" | "floor";
   /** Ports of the services this target serves. */
   ports: Partial<Record<Service, number>>;
   /** Why a service is missing (shown as "n/a (reason)"). */
@@ -221,5 +221,45 @@ export async function mailproxyTarget(
     proxyRoots: () => [proc.pid],
     // A graceful stop drains sessions for up to 10 s; the benchmark has none left open.
     stop: () => proc.stop(15_000),
+  };
+}
+
+/**
+ * The login floor of a runtime (issue #19): floor_deno.ts / floor_bun.ts, one process per
+ * protocol (IMAP, POP3) on the lab's auth service with a kept-alive connection. Its CPU per
+ * login is what the runtime's sockets cost at least; mailproxy ÷ floor is mailproxy's own share.
+ */
+export async function floorTarget(name: string, lab: BenchLab, runtime: "deno" | "bun"): Promise<Target> {
+  const authPort = new URL(lab.auth.url).port;
+  const script = `${ROOT}scripts/bench/floor_${runtime}.ts`;
+  const procs: Spawned[] = [];
+  const ports: Partial<Record<Service, number>> = {};
+  try {
+    for (const service of ["imap", "pop3"] as const) {
+      const port = await freePort();
+      const [cmd, args] = runtime === "deno"
+        ? [Deno.execPath(), ["run", "--allow-all", ...DENO_FLAGS, script]]
+        : [bunExecutable(), ["run", script]];
+      const proc = spawnProcess(cmd, [...args, String(port), authPort, service], {
+        logFile: `${lab.dir}/${name}-${service}.log`,
+        cwd: ROOT,
+      });
+      procs.push(proc);
+      await waitForPort(port, 30_000);
+      ports[service] = port;
+    }
+  } catch (err) {
+    for (const p of procs) await p.stop();
+    throw err;
+  }
+  return {
+    name,
+    kind: "floor",
+    ports,
+    missing: { imaps: "no TLS floor yet", smtp: "login floor only" },
+    proxyRoots: () => procs.map((p) => p.pid),
+    stop: async () => {
+      for (const p of procs) await p.stop();
+    },
   };
 }
