@@ -6,26 +6,39 @@
 import { createConnection, createServer } from "node:net";
 
 /**
- * Returns a TCP port that was free on 127.0.0.1 a moment ago: binds 127.0.0.1:0, reads the port
- * the kernel picked and closes the socket. Another process may take it before the caller binds it,
- * so servers started on such a port should retry with a new one when the bind fails.
+ * Where freePort() looks: below the kernel's ephemeral range (32768–60999 here), which the
+ * many outgoing connections of a parallel test run draw their source ports from — a port the
+ * kernel handed out by `bind(0)` could be taken by one of those before the caller binds it
+ * (seen in CI: a proxy's admin port "in use"). 20000–30999 stays clear of the demo's fixed
+ * ports (1xxxx) and the floor probe's (311xx).
  */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+const RANGE = { low: 20000, high: 30999 };
+/** Ports this process already handed out, so two callers never get the same one. */
+const handedOut = new Set<number>();
+
+/** True when 127.0.0.1:`port` could be bound a moment ago. */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.once("error", reject);
-    server.listen({ host: "127.0.0.1", port: 0, exclusive: true }, () => {
-      const address = server.address();
-      if (address === null || typeof address === "string") {
-        server.close();
-        reject(new Error("freePort: listening socket has no TCP address"));
-        return;
-      }
-      const port = address.port;
-      server.close((err) => err ? reject(err) : resolve(port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen({ host: "127.0.0.1", port, exclusive: true }, () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * Returns a TCP port that was free on 127.0.0.1 a moment ago, picked at random outside the
+ * kernel's ephemeral range (see {@link RANGE}). Another process may still take it before the
+ * caller binds it, but no outgoing connection will.
+ */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const port = RANGE.low + Math.floor(Math.random() * (RANGE.high - RANGE.low + 1));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`freePort: no free port in ${RANGE.low}-${RANGE.high} after 200 tries`);
 }
 
 /** `n` distinct free ports. */
