@@ -15,10 +15,11 @@
 import type { AuthFail, AuthOk } from "../../auth/mod.ts";
 import type { ServerConfig } from "../../config/mod.ts";
 import { isUnsafeCredential } from "../../sasl/mod.ts";
-import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mod.ts";
+import { type SaslExchange, type SaslOutcome, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
-import { authFailedStep, authFailureText, ErrorCounter, saslPolicy } from "../common/pre_auth.ts";
-import { closeWith, loginNeedsTls, phaseAfterAuthFailure, send } from "../common/frontend_steps.ts";
+import { authFailedStep, authFailureText } from "../common/pre_auth.ts";
+import { phaseAfterAuthFailure, send } from "../common/frontend_steps.ts";
+import { FrontendBase } from "../common/frontend_base.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 import { ImapBackendLogin } from "./backend_login.ts";
@@ -46,58 +47,35 @@ const LITERAL_NEXT = "+ OK\r\n";
 const BYE = "* BYE\r\n";
 const UNTAGGED = "* ";
 
-/** Where the front end is in the session. */
-type Phase = "commands" | "auth" | "closed";
+/** An AUTHENTICATE waiting for its next response line, with the command's tag. */
+type ImapSasl = { exchange: SaslExchange; tag: string };
 
 /** The IMAP front end: one instance per client connection. */
-export class ImapFrontend implements Frontend {
-  readonly #config: ImapOptions;
-  readonly #ctx: FrontendContext;
-  readonly #parser: ImapCommandParser;
-  readonly #policy: SaslPolicy;
-  #secure: boolean;
-  #phase: Phase = "commands";
-  readonly #errors: ErrorCounter;
-  /** An AUTHENTICATE waiting for its next response line, with the command's tag. */
-  #sasl: { exchange: SaslExchange; tag: string } | null = null;
+export class ImapFrontend extends FrontendBase<ImapOptions, ImapCommandParser, "commands", ImapSasl>
+  implements Frontend {
   /** Tag of the command that completed the credentials (for NO and the backend LOGIN). */
   #authTag = UNTAGGED;
-  #login: string | undefined;
 
   /** `config`: the server's resolved settings; `ctx`: per-connection facts. */
   constructor(config: ImapOptions, ctx: FrontendContext) {
-    this.#config = config;
-    this.#ctx = ctx;
-    this.#secure = ctx.secure;
-    this.#parser = new ImapCommandParser(config.imap_client_buffer);
-    this.#errors = new ErrorCounter(config.max_errors);
-    this.#policy = saslPolicy(config.imap_auth, config.server_name, ctx);
-  }
-
-  /** Login name once known (binary string); Auth-User replaces it once the backend login starts. */
-  get login(): string | undefined {
-    return this.#login;
+    super(config, ctx, new ImapCommandParser(config.imap_client_buffer), config.imap_auth, "commands");
   }
 
   greeting(): Uint8Array {
     return fromBinary(GREETING);
   }
 
-  receive(data: Uint8Array): void {
-    if (this.#phase !== "closed") this.#parser.push(data);
-  }
-
   step(): FrontendStep | null {
-    if (this.#phase !== "commands") return null;
-    const event = this.#parser.next();
+    if (this.phase !== "commands") return null;
+    const event = this.parser.next();
     if (event === null) return null;
     switch (event.kind) {
       case "literal":
         return send(LITERAL_NEXT);
       case "too-long":
-        return this.#close(tagged(event.tag ?? this.#sasl?.tag, BAD_INVALID), "client sent too long command");
+        return this.close(tagged(event.tag ?? this.sasl?.tag, BAD_INVALID), "client sent too long command");
       case "invalid":
-        return this.#parseError(event.tag ?? this.#sasl?.tag, event.close);
+        return this.#parseError(event.tag ?? this.sasl?.tag, event.close);
       case "response":
         return this.#saslResponse(event.args);
       case "command":
@@ -107,9 +85,9 @@ export class ImapFrontend implements Frontend {
 
   authFailed(fail: AuthFail): FrontendStep {
     const step = authFailedStep(`${this.#authTag}NO ${authFailureText(fail.message)}\r\n`, fail);
-    this.#sasl = null;
+    this.sasl = null;
     // Back to the start state; pipelined commands are processed by the next step() calls.
-    this.#phase = phaseAfterAuthFailure(step, this.#phase, "commands");
+    this.phase = phaseAfterAuthFailure(step, this.phase, "commands");
     return step;
   }
 
@@ -122,17 +100,8 @@ export class ImapFrontend implements Frontend {
   }
 
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {
-    if (ok.user !== undefined) this.#login = ok.user;
-    return new ImapBackendLogin(this.#config, ok, credentials, this.#authTag);
-  }
-
-  takePipelined(): Uint8Array {
-    return this.#parser.take();
-  }
-
-  tlsEstablished(): void {
-    this.#secure = true;
-    this.#sasl = null;
+    this.adoptAuthUser(ok);
+    return new ImapBackendLogin(this.config, ok, credentials, this.#authTag);
   }
 
   #command(tag: string, verb: ImapVerb, args: string[]): FrontendStep {
@@ -141,33 +110,33 @@ export class ImapFrontend implements Frontend {
         return send(tag + OK_COMPLETED);
       case "CAPABILITY":
         // Extra arguments are ignored, like nginx does.
-        return send(toBinary(utf8(imapCapabilityLine(this.#config, this.#secure))) + tag + OK_COMPLETED);
+        return send(toBinary(utf8(imapCapabilityLine(this.config, this.secure))) + tag + OK_COMPLETED);
       case "LOGOUT":
-        return this.#close(BYE + tag + OK_COMPLETED, "client logged out");
+        return this.close(BYE + tag + OK_COMPLETED, "client logged out");
       case "STARTTLS":
-        if (this.#secure || this.#config.starttls === "off") return this.#reject(tag);
+        if (this.secure || this.config.starttls === "off") return this.#reject(tag);
         // Bytes pipelined behind STARTTLS were sent in clear: drop them (CVE-2014-3556 class).
-        this.#parser.discard();
+        this.parser.discard();
         return { kind: "starttls", data: fromBinary(tag + OK_COMPLETED) };
       case "LOGIN":
         return this.#loginCommand(tag, args);
       case "AUTHENTICATE":
-        if (this.#loginDisabled() || args.length === 0) return this.#reject(tag);
-        return this.#saslOutcome(tag, startSasl(args[0], args.slice(1), this.#policy));
+        if (this.loginDisabled() || args.length === 0) return this.#reject(tag);
+        return this.#saslOutcome(tag, startSasl(args[0], args.slice(1), this.policy));
     }
   }
 
   #loginCommand(tag: string, args: string[]): FrontendStep {
-    if (this.#loginDisabled() || args.length !== 2 || args[0] === "") return this.#reject(tag);
+    if (this.loginDisabled() || args.length !== 2 || args[0] === "") return this.#reject(tag);
     const [user, pass] = args;
     if (isUnsafeCredential(user) || isUnsafeCredential(pass)) return this.#reject(tag);
-    this.#login = user;
+    this.user = user;
     return this.#auth(tag, { method: "plain", user, pass });
   }
 
   #saslResponse(args: string[]): FrontendStep {
-    const sasl = this.#sasl;
-    this.#sasl = null;
+    const sasl = this.sasl;
+    this.sasl = null;
     if (sasl === null) return send(UNTAGGED + BAD_INVALID);
     const usernameStep = sasl.exchange.stage === "login-username";
     const outcome = sasl.exchange.respond(args[0] ?? "");
@@ -181,49 +150,38 @@ export class ImapFrontend implements Frontend {
       case "error":
         return this.#reject(tag);
       case "credentials":
-        this.#login = outcome.credentials.user;
+        this.user = outcome.credentials.user;
         return this.#auth(tag, outcome.credentials);
       case "challenge":
-        if (outcome.exchange.login !== undefined) this.#login = outcome.exchange.login;
-        this.#sasl = { exchange: outcome.exchange, tag };
-        this.#parser.expectResponse();
+        if (outcome.exchange.login !== undefined) this.user = outcome.exchange.login;
+        this.sasl = { exchange: outcome.exchange, tag };
+        this.parser.expectResponse();
         return send(`+ ${outcome.challenge}\r\n`);
     }
   }
 
   #auth(tag: string, credentials: Credentials): FrontendStep {
     this.#authTag = tag;
-    this.#phase = "auth";
-    this.#sasl = null;
+    this.phase = "auth";
+    this.sasl = null;
     return { kind: "auth", credentials };
   }
 
   /** A parser-level error: counts toward max_errors (spec §4.0.5). */
   #parseError(tag: string | undefined, closeAfter: boolean): FrontendStep {
-    this.#sasl = null;
+    this.sasl = null;
     const data = tagged(tag, BAD_INVALID);
-    if (this.#errors.count()) {
-      return this.#close(data, "client sent too many invalid commands");
+    if (this.errors.count()) {
+      return this.close(data, "client sent too many invalid commands");
     }
-    if (closeAfter) return this.#close(data, "client sent invalid command with a non-synchronizing literal");
+    if (closeAfter) return this.close(data, "client sent invalid command with a non-synchronizing literal");
     return send(data);
   }
 
   /** A rejection decided after parsing: same reply, not counted. */
   #reject(tag: string): FrontendStep {
-    this.#sasl = null;
+    this.sasl = null;
     return send(tagged(tag, BAD_INVALID));
-  }
-
-  #close(data: string, reason: string): FrontendStep {
-    this.#phase = "closed";
-    this.#sasl = null;
-    return closeWith(data, reason);
-  }
-
-  /** `starttls only` without TLS blocks LOGIN and AUTHENTICATE. */
-  #loginDisabled(): boolean {
-    return loginNeedsTls(this.#secure, this.#config);
   }
 }
 
