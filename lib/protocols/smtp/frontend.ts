@@ -16,16 +16,11 @@
 
 import type { AuthFail, AuthOk } from "../../auth/mod.ts";
 import type { ServerConfig } from "../../config/mod.ts";
-import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mod.ts";
+import { type SaslOutcome, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
-import {
-  authFailedStep,
-  authFailureText,
-  authMethodEnabled,
-  ErrorCounter,
-  saslPolicy,
-} from "../common/pre_auth.ts";
-import { closeWith, loginNeedsTls, phaseAfterAuthFailure, send } from "../common/frontend_steps.ts";
+import { authFailedStep, authFailureText, authMethodEnabled } from "../common/pre_auth.ts";
+import { phaseAfterAuthFailure, send } from "../common/frontend_steps.ts";
+import { FrontendBase } from "../common/frontend_base.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep, PreGreeting } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 import { SmtpBackendLogin } from "./backend_login.ts";
@@ -63,20 +58,10 @@ const DEFAULT_AUTH_ERROR = "535 5.7.0";
 /** `resolver` off: nginx's host for every SMTP client. */
 const UNAVAILABLE = "[UNAVAILABLE]";
 
-/** Where the front end is in the session. */
-type Phase = "commands" | "auth" | "closed";
-
 /** The SMTP front end: one instance per client connection. */
-export class SmtpFrontend implements Frontend {
-  readonly #config: SmtpOptions;
+export class SmtpFrontend extends FrontendBase<SmtpOptions, SmtpCommandParser, "commands">
+  implements Frontend {
   readonly #ctx: FrontendContext;
-  readonly #parser: SmtpCommandParser;
-  readonly #policy: SaslPolicy;
-  readonly #errors: ErrorCounter;
-  #secure: boolean;
-  #phase: Phase = "commands";
-  #sasl: SaslExchange | null = null;
-  #login: string | undefined;
   #host = UNAVAILABLE;
   // What the client said, replayed to the backend and sent to auth_http (spec §3.1, §5.4).
   #esmtp = false;
@@ -86,17 +71,8 @@ export class SmtpFrontend implements Frontend {
 
   /** `config`: the server's resolved settings; `ctx`: per-connection facts. */
   constructor(config: SmtpOptions, ctx: FrontendContext) {
-    this.#config = config;
+    super(config, ctx, new SmtpCommandParser(config.smtp_client_buffer), config.smtp_auth, "commands");
     this.#ctx = ctx;
-    this.#secure = ctx.secure;
-    this.#parser = new SmtpCommandParser(config.smtp_client_buffer);
-    this.#errors = new ErrorCounter(config.max_errors);
-    this.#policy = saslPolicy(config.smtp_auth, config.server_name, ctx);
-  }
-
-  /** Login name once known (binary string); Auth-User replaces it once the backend login starts. */
-  get login(): string | undefined {
-    return this.#login;
   }
 
   /** `[UNAVAILABLE]` until the resolver reports (and for good when `resolver` is off). */
@@ -105,7 +81,7 @@ export class SmtpFrontend implements Frontend {
   }
 
   preGreeting(): PreGreeting {
-    return { resolveClientHost: this.#config.resolver !== false, delayMs: this.#config.smtp_greeting_delay };
+    return { resolveClientHost: this.config.resolver !== false, delayMs: this.config.smtp_greeting_delay };
   }
 
   setClientHost(host: string): void {
@@ -113,7 +89,7 @@ export class SmtpFrontend implements Frontend {
   }
 
   earlyInput(data: Uint8Array): FrontendStep {
-    this.#phase = "closed";
+    this.phase = "closed";
     // Only a verb-like prefix: whatever else came early may be a credential.
     const first = /^[A-Za-z]{0,8}/.exec(toBinary(data))![0];
     return {
@@ -124,20 +100,16 @@ export class SmtpFrontend implements Frontend {
   }
 
   greeting(): Uint8Array {
-    return fromBinary(smtpGreeting(this.#config));
-  }
-
-  receive(data: Uint8Array): void {
-    if (this.#phase !== "closed") this.#parser.push(data);
+    return fromBinary(smtpGreeting(this.config));
   }
 
   step(): FrontendStep | null {
-    if (this.#phase !== "commands") return null;
-    const event = this.#parser.next();
+    if (this.phase !== "commands") return null;
+    const event = this.parser.next();
     if (event === null) return null;
     switch (event.kind) {
       case "too-long":
-        return this.#close(INVALID_COMMAND, "client sent too long command");
+        return this.close(INVALID_COMMAND, "client sent too long command");
       case "invalid":
         return this.#parseError();
       case "response":
@@ -152,9 +124,9 @@ export class SmtpFrontend implements Frontend {
       `${fail.errorCode || DEFAULT_AUTH_ERROR} ${authFailureText(fail.message)}\r\n`,
       fail,
     );
-    this.#sasl = null;
+    this.sasl = null;
     // Back to the start state; a stored MAIL stays (a new RCPT retries, spec §4.3.4).
-    this.#phase = phaseAfterAuthFailure(step, this.#phase, "commands");
+    this.phase = phaseAfterAuthFailure(step, this.phase, "commands");
     return step;
   }
 
@@ -167,22 +139,13 @@ export class SmtpFrontend implements Frontend {
   }
 
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {
-    if (ok.user !== undefined) this.#login = ok.user;
-    return new SmtpBackendLogin(this.#config, ok, credentials, {
+    this.adoptAuthUser(ok);
+    return new SmtpBackendLogin(this.config, ok, credentials, {
       esmtp: this.#esmtp,
       helo: this.#helo,
       clientIp: this.#ctx.clientIp ?? "",
       clientHost: this.#host,
     });
-  }
-
-  takePipelined(): Uint8Array {
-    return this.#parser.take();
-  }
-
-  tlsEstablished(): void {
-    this.#secure = true;
-    this.#sasl = null;
   }
 
   #command(verb: SmtpVerb, args: string[], line: string): FrontendStep {
@@ -192,13 +155,13 @@ export class SmtpFrontend implements Frontend {
         if (args.length !== 1) return send(INVALID_ARGUMENT);
         this.#helo = args[0];
         this.#from = this.#to = "";
-        if (verb === "HELO") return send(`250 ${this.#config.server_name}\r\n`);
+        if (verb === "HELO") return send(`250 ${this.config.server_name}\r\n`);
         this.#esmtp = true;
-        return send(toBinary(utf8(smtpEhloReply(this.#config, this.#secure))));
+        return send(toBinary(utf8(smtpEhloReply(this.config, this.secure))));
       case "AUTH":
-        if (loginNeedsTls(this.#secure, this.#config)) return send(INVALID_COMMAND);
+        if (this.loginDisabled()) return send(INVALID_COMMAND);
         if (args.length === 0) return send(INVALID_ARGUMENT);
-        return this.#saslOutcome(startSasl(args[0], args.slice(1), this.#policy));
+        return this.#saslOutcome(startSasl(args[0], args.slice(1), this.policy));
       case "MAIL":
         return this.#mail(args, line);
       case "RCPT":
@@ -217,12 +180,12 @@ export class SmtpFrontend implements Frontend {
       case "NOOP":
         return send(OK);
       case "QUIT":
-        return this.#close(BYE, "client quit");
+        return this.close(BYE, "client quit");
       case "STARTTLS":
-        if (this.#secure || this.#config.starttls === "off") return send(INVALID_COMMAND);
+        if (this.secure || this.config.starttls === "off") return send(INVALID_COMMAND);
         // RFC 3207: forget what the client said in clear, and drop what it pipelined.
         this.#helo = this.#from = this.#to = "";
-        this.#parser.discard();
+        this.parser.discard();
         return { kind: "starttls", data: fromBinary(START_TLS) };
       case "VRFY":
       case "EXPN":
@@ -232,18 +195,18 @@ export class SmtpFrontend implements Frontend {
   }
 
   #mail(args: string[], line: string): FrontendStep {
-    if (!authMethodEnabled(this.#config.smtp_auth, "none")) return send(AUTH_REQUIRED);
+    if (!authMethodEnabled(this.config.smtp_auth, "none")) return send(AUTH_REQUIRED);
     if (this.#from !== "") return send(BAD_SEQUENCE);
     if (args.length === 0) return send(INVALID_ARGUMENT);
     this.#from = line;
     // A login from an earlier failed AUTH must not ride along with the `none` request.
-    this.#login = undefined;
+    this.user = undefined;
     return send(OK);
   }
 
   #saslResponse(args: string[]): FrontendStep {
-    const sasl = this.#sasl;
-    this.#sasl = null;
+    const sasl = this.sasl;
+    this.sasl = null;
     if (sasl === null) return send(INVALID_COMMAND);
     return this.#saslOutcome(sasl.respond(args[0] ?? ""));
   }
@@ -251,37 +214,31 @@ export class SmtpFrontend implements Frontend {
   #saslOutcome(outcome: SaslOutcome): FrontendStep {
     switch (outcome.kind) {
       case "error":
-        this.#sasl = null;
+        this.sasl = null;
         return send(INVALID_COMMAND);
       case "credentials":
-        this.#login = outcome.credentials.user;
+        this.user = outcome.credentials.user;
         return this.#auth(outcome.credentials);
       case "challenge":
-        if (outcome.exchange.login !== undefined) this.#login = outcome.exchange.login;
-        this.#sasl = outcome.exchange;
-        this.#parser.expectResponse();
+        if (outcome.exchange.login !== undefined) this.user = outcome.exchange.login;
+        this.sasl = outcome.exchange;
+        this.parser.expectResponse();
         return send(`334 ${outcome.challenge}\r\n`);
     }
   }
 
   #auth(credentials: Credentials): FrontendStep {
-    this.#phase = "auth";
-    this.#sasl = null;
+    this.phase = "auth";
+    this.sasl = null;
     return { kind: "auth", credentials };
   }
 
   /** A parser-level error: counts toward max_errors (spec §4.0.5). */
   #parseError(): FrontendStep {
-    this.#sasl = null;
-    if (this.#errors.count()) {
-      return this.#close(INVALID_COMMAND, "client sent too many invalid commands");
+    this.sasl = null;
+    if (this.errors.count()) {
+      return this.close(INVALID_COMMAND, "client sent too many invalid commands");
     }
     return send(INVALID_COMMAND);
-  }
-
-  #close(data: string, reason: string): FrontendStep {
-    this.#phase = "closed";
-    this.#sasl = null;
-    return closeWith(data, reason);
   }
 }
