@@ -7,12 +7,13 @@
  * @module
  */
 
-import type { AuthOk } from "../../auth/mod.ts";
+import type { AuthFail, AuthOk } from "../../auth/mod.ts";
 import type { ServerConfig } from "../../config/mod.ts";
 import type { SaslExchange, SaslPolicy } from "../../sasl/mod.ts";
+import { fromBinary } from "../../util/bytes.ts";
 import type { FrontendContext, FrontendStep } from "../types.ts";
-import { closeWith, loginNeedsTls } from "./frontend_steps.ts";
-import { ErrorCounter, saslPolicy } from "./pre_auth.ts";
+import { closeWith, loginNeedsTls, phaseAfterAuthFailure } from "./frontend_steps.ts";
+import { authFailedStep, ErrorCounter, saslPolicy } from "./pre_auth.ts";
 
 /** What a front end needs of its command parser besides parsing. */
 export interface FrontendParser {
@@ -24,6 +25,12 @@ export interface FrontendParser {
   discard(): void;
   /** Returns and drops buffered bytes (pipelined behind the login). */
   take(): Uint8Array;
+}
+
+/** The protocol's lines the shared part sends (its record's `lines`). */
+export interface FrontendLines {
+  readonly internalError: string;
+  readonly unavailable: string;
 }
 
 /** The settings the shared part reads. */
@@ -50,9 +57,13 @@ export abstract class FrontendBase<
   protected sasl: Sasl | null = null;
   /** The login name once known (binary string). */
   protected user: string | undefined;
+  readonly #lines: FrontendLines;
+  /** The phase a refused login returns to. */
+  readonly #start: Start;
 
   /**
-   * `methods`: the protocol's `*_auth` list; `salt`: the APOP/CRAM-MD5 salt when the
+   * `methods`: the protocol's `*_auth` list; `start`: the first phase; `lines`: the
+   * protocol's internal-error and unavailable lines; `salt`: the APOP/CRAM-MD5 salt when the
    * protocol shows one (POP3).
    */
   constructor(
@@ -61,8 +72,11 @@ export abstract class FrontendBase<
     parser: Parser,
     methods: readonly string[],
     start: Start,
+    lines: FrontendLines,
     salt?: string,
   ) {
+    this.#lines = lines;
+    this.#start = start;
     this.config = config;
     this.parser = parser;
     this.secure = ctx.secure;
@@ -81,6 +95,25 @@ export abstract class FrontendBase<
     if (this.phase !== "closed") this.parser.push(data);
   }
 
+  /** The auth provider refused: the protocol's reply (close when `fail.wait` is 0). */
+  authFailed(fail: AuthFail): FrontendStep {
+    const step = authFailedStep(this.authFailureReply(fail), fail);
+    this.sasl = null;
+    // Back to the start state; pipelined commands are processed by the next step() calls.
+    this.phase = phaseAfterAuthFailure(step, this.phase, this.#start);
+    return step;
+  }
+
+  /** The internal-error line of the protocol (then close). */
+  internalError(): Uint8Array {
+    return fromBinary(this.#lines.internalError);
+  }
+
+  /** The protocol's temporary failure when no server of an upstream could take the login. */
+  unavailable(): Uint8Array {
+    return fromBinary(this.#lines.unavailable);
+  }
+
   /** Client bytes received after the command that completed authentication. */
   takePipelined(): Uint8Array {
     return this.parser.take();
@@ -91,6 +124,9 @@ export abstract class FrontendBase<
     this.secure = true;
     this.sasl = null;
   }
+
+  /** The reply to a refused login (a binary string) for `authFailed`. */
+  protected abstract authFailureReply(fail: AuthFail): string;
 
   /** The auth service's Auth-User (if any) becomes the login name for the backend login. */
   protected adoptAuthUser(ok: AuthOk): void {

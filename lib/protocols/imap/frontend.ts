@@ -17,8 +17,8 @@ import type { ServerConfig } from "../../config/mod.ts";
 import { isUnsafeCredential } from "../../sasl/mod.ts";
 import { type SaslExchange, type SaslOutcome, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
-import { authFailedStep, authFailureText } from "../common/pre_auth.ts";
-import { phaseAfterAuthFailure, send } from "../common/frontend_steps.ts";
+import { authFailureText } from "../common/pre_auth.ts";
+import { send } from "../common/frontend_steps.ts";
 import { FrontendBase } from "../common/frontend_base.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
@@ -29,7 +29,7 @@ import { ImapCommandParser, type ImapVerb } from "./parser.ts";
 const GREETING = "* OK IMAP4 ready\r\n";
 const OK_COMPLETED = "OK completed\r\n";
 const BAD_INVALID = "BAD invalid command\r\n";
-import { IMAP_LINES, INTERNAL_ERROR } from "./lines.ts";
+import { IMAP_LINES } from "./lines.ts";
 
 /** The server settings the IMAP front end (and its backend login) reads: built once per server. */
 export type ImapOptions = Pick<
@@ -58,7 +58,14 @@ export class ImapFrontend extends FrontendBase<ImapOptions, ImapCommandParser, "
 
   /** `config`: the server's resolved settings; `ctx`: per-connection facts. */
   constructor(config: ImapOptions, ctx: FrontendContext) {
-    super(config, ctx, new ImapCommandParser(config.imap_client_buffer), config.imap_auth, "commands");
+    super(
+      config,
+      ctx,
+      new ImapCommandParser(config.imap_client_buffer),
+      config.imap_auth,
+      "commands",
+      IMAP_LINES,
+    );
   }
 
   greeting(): Uint8Array {
@@ -83,19 +90,11 @@ export class ImapFrontend extends FrontendBase<ImapOptions, ImapCommandParser, "
     }
   }
 
-  authFailed(fail: AuthFail): FrontendStep {
-    const step = authFailedStep(`${this.#authTag}NO ${authFailureText(fail.message)}\r\n`, fail);
-    this.sasl = null;
-    // Back to the start state; pipelined commands are processed by the next step() calls.
-    this.phase = phaseAfterAuthFailure(step, this.phase, "commands");
-    return step;
+  protected authFailureReply(fail: AuthFail): string {
+    return `${this.#authTag}NO ${authFailureText(fail.message)}\r\n`;
   }
 
-  internalError(): Uint8Array {
-    return fromBinary(INTERNAL_ERROR);
-  }
-
-  unavailable(): Uint8Array {
+  override unavailable(): Uint8Array {
     return fromBinary(`${this.#authTag === UNTAGGED ? "* " : this.#authTag}${IMAP_LINES.unavailable}`);
   }
 

@@ -20,8 +20,8 @@ import { isUnsafeCredential } from "../../sasl/mod.ts";
 import { makeSalt } from "../../sasl/mod.ts";
 import { type SaslOutcome, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
-import { authFailedStep, authFailureText, authMethodEnabled } from "../common/pre_auth.ts";
-import { phaseAfterAuthFailure, send } from "../common/frontend_steps.ts";
+import { authFailureText, authMethodEnabled } from "../common/pre_auth.ts";
+import { send } from "../common/frontend_steps.ts";
 import { FrontendBase } from "../common/frontend_base.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
@@ -32,7 +32,7 @@ import { Pop3CommandParser, type Pop3Verb } from "./parser.ts";
 const GREETING = "+OK POP3 ready";
 const OK = "+OK\r\n";
 const INVALID = "-ERR invalid command\r\n";
-import { INTERNAL_ERROR, POP3_LINES } from "./lines.ts";
+import { POP3_LINES } from "./lines.ts";
 
 /** The server settings the POP3 front end (and its backend login) reads: built once per server. */
 export type Pop3Options = Pick<
@@ -61,7 +61,15 @@ export class Pop3Frontend extends FrontendBase<Pop3Options, Pop3CommandParser, P
     const apop = authMethodEnabled(config.pop3_auth, "apop");
     const cramMd5 = authMethodEnabled(config.pop3_auth, "cram-md5");
     const salt = apop || cramMd5 ? makeSalt(config.server_name, ctx.random, ctx.now) : undefined;
-    super(config, ctx, new Pop3CommandParser(config.pop3_client_buffer), config.pop3_auth, "start", salt);
+    super(
+      config,
+      ctx,
+      new Pop3CommandParser(config.pop3_client_buffer),
+      config.pop3_auth,
+      "start",
+      POP3_LINES,
+      salt,
+    );
     this.#apop = apop;
     this.#salt = salt;
   }
@@ -88,20 +96,8 @@ export class Pop3Frontend extends FrontendBase<Pop3Options, Pop3CommandParser, P
     }
   }
 
-  authFailed(fail: AuthFail): FrontendStep {
-    const step = authFailedStep(`-ERR ${authFailureText(fail.message)}\r\n`, fail);
-    this.sasl = null;
-    // Back to the start state; pipelined commands are processed by the next step() calls.
-    this.phase = phaseAfterAuthFailure(step, this.phase, "start");
-    return step;
-  }
-
-  internalError(): Uint8Array {
-    return fromBinary(INTERNAL_ERROR);
-  }
-
-  unavailable(): Uint8Array {
-    return fromBinary(POP3_LINES.unavailable);
+  protected authFailureReply(fail: AuthFail): string {
+    return `-ERR ${authFailureText(fail.message)}\r\n`;
   }
 
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {

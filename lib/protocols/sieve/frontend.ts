@@ -21,13 +21,13 @@ import type { ServerConfig } from "../../config/mod.ts";
 import { type SaslOutcome, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
 import type { Credentials } from "../../types.ts";
-import { authFailedStep, authFailureText, authMethodEnabled } from "../common/pre_auth.ts";
-import { phaseAfterAuthFailure, send } from "../common/frontend_steps.ts";
+import { authFailureText, authMethodEnabled } from "../common/pre_auth.ts";
+import { send } from "../common/frontend_steps.ts";
 import { FrontendBase } from "../common/frontend_base.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import { SieveBackendLogin } from "./backend_login.ts";
 import { sieveCapabilityLines } from "./capabilities.ts";
-import { INTERNAL_ERROR, TEMPORARY_FAILURE } from "./lines.ts";
+import { SIEVE_LINES } from "./lines.ts";
 import { quoted, SieveCommandParser } from "./parser.ts";
 
 /** The server settings the ManageSieve front end (and its backend login) reads. */
@@ -81,7 +81,14 @@ export class SieveFrontend extends FrontendBase<SieveOptions, SieveCommandParser
 
   /** `config`: the server's resolved settings; `ctx`: per-connection facts. */
   constructor(config: SieveOptions, ctx: FrontendContext) {
-    super(config, ctx, new SieveCommandParser(config.sieve_client_buffer), config.sieve_auth, "commands");
+    super(
+      config,
+      ctx,
+      new SieveCommandParser(config.sieve_client_buffer),
+      config.sieve_auth,
+      "commands",
+      SIEVE_LINES,
+    );
   }
 
   greeting(): Uint8Array {
@@ -109,19 +116,8 @@ export class SieveFrontend extends FrontendBase<SieveOptions, SieveCommandParser
     }
   }
 
-  authFailed(fail: AuthFail): FrontendStep {
-    const step = authFailedStep(`NO ${quoted(authFailureText(fail.message))}\r\n`, fail);
-    this.sasl = null;
-    this.phase = phaseAfterAuthFailure(step, this.phase, "commands");
-    return step;
-  }
-
-  internalError(): Uint8Array {
-    return fromBinary(INTERNAL_ERROR);
-  }
-
-  unavailable(): Uint8Array {
-    return fromBinary(TEMPORARY_FAILURE);
+  protected authFailureReply(fail: AuthFail): string {
+    return `NO ${quoted(authFailureText(fail.message))}\r\n`;
   }
 
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {

@@ -18,13 +18,13 @@ import type { AuthFail, AuthOk } from "../../auth/mod.ts";
 import type { ServerConfig } from "../../config/mod.ts";
 import { type SaslOutcome, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
-import { authFailedStep, authFailureText, authMethodEnabled } from "../common/pre_auth.ts";
-import { phaseAfterAuthFailure, send } from "../common/frontend_steps.ts";
+import { authFailureText, authMethodEnabled } from "../common/pre_auth.ts";
+import { send } from "../common/frontend_steps.ts";
 import { FrontendBase } from "../common/frontend_base.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep, PreGreeting } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 import { SmtpBackendLogin } from "./backend_login.ts";
-import { SMTP_INTERNAL_ERROR, SMTP_LINES } from "./lines.ts";
+import { SMTP_LINES } from "./lines.ts";
 import { smtpEhloReply, smtpGreeting } from "./capabilities.ts";
 import { SmtpCommandParser, type SmtpVerb } from "./parser.ts";
 
@@ -71,7 +71,14 @@ export class SmtpFrontend extends FrontendBase<SmtpOptions, SmtpCommandParser, "
 
   /** `config`: the server's resolved settings; `ctx`: per-connection facts. */
   constructor(config: SmtpOptions, ctx: FrontendContext) {
-    super(config, ctx, new SmtpCommandParser(config.smtp_client_buffer), config.smtp_auth, "commands");
+    super(
+      config,
+      ctx,
+      new SmtpCommandParser(config.smtp_client_buffer),
+      config.smtp_auth,
+      "commands",
+      SMTP_LINES,
+    );
     this.#ctx = ctx;
   }
 
@@ -119,23 +126,9 @@ export class SmtpFrontend extends FrontendBase<SmtpOptions, SmtpCommandParser, "
     }
   }
 
-  authFailed(fail: AuthFail): FrontendStep {
-    const step = authFailedStep(
-      `${fail.errorCode || DEFAULT_AUTH_ERROR} ${authFailureText(fail.message)}\r\n`,
-      fail,
-    );
-    this.sasl = null;
-    // Back to the start state; a stored MAIL stays (a new RCPT retries, spec §4.3.4).
-    this.phase = phaseAfterAuthFailure(step, this.phase, "commands");
-    return step;
-  }
-
-  internalError(): Uint8Array {
-    return fromBinary(SMTP_INTERNAL_ERROR);
-  }
-
-  unavailable(): Uint8Array {
-    return fromBinary(SMTP_LINES.unavailable);
+  /** Back to the start state after a refusal: a stored MAIL stays (a new RCPT retries, spec §4.3.4). */
+  protected authFailureReply(fail: AuthFail): string {
+    return `${fail.errorCode || DEFAULT_AUTH_ERROR} ${authFailureText(fail.message)}\r\n`;
   }
 
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {
