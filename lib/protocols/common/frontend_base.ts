@@ -10,9 +10,10 @@
 import type { AuthFail, AuthOk } from "../../auth/mod.ts";
 import type { ServerConfig } from "../../config/mod.ts";
 import type { SaslExchange, SaslPolicy } from "../../sasl/mod.ts";
+import type { Credentials } from "../../types.ts";
 import { fromBinary } from "../../util/bytes.ts";
 import type { FrontendContext, FrontendStep } from "../types.ts";
-import { closeWith, loginNeedsTls, phaseAfterAuthFailure } from "./frontend_steps.ts";
+import { closeWith, loginNeedsTls, phaseAfterAuthFailure, send } from "./frontend_steps.ts";
 import { authFailedStep, ErrorCounter, saslPolicy } from "./pre_auth.ts";
 
 /** What a front end needs of its command parser besides parsing. */
@@ -131,6 +132,30 @@ export abstract class FrontendBase<
   /** The auth service's Auth-User (if any) becomes the login name for the backend login. */
   protected adoptAuthUser(ok: AuthOk): void {
     if (ok.user !== undefined) this.user = ok.user;
+  }
+
+  /** Hands `credentials` to the auth provider; the client is not read meanwhile. */
+  protected auth(credentials: Credentials): FrontendStep {
+    this.phase = "auth";
+    this.sasl = null;
+    return { kind: "auth", credentials };
+  }
+
+  /** A SASL exchange gave its credentials: they name the login, then go to the auth provider. */
+  protected saslCredentials(credentials: Credentials): FrontendStep {
+    this.user = credentials.user;
+    return this.auth(credentials);
+  }
+
+  /**
+   * A SASL exchange wants another response: `pending` waits for it, the parser reads the
+   * next line as a response, and `challenge` (the protocol's wire form) goes out.
+   */
+  protected saslChallenge(exchange: SaslExchange, pending: Sasl, challenge: string): FrontendStep {
+    if (exchange.login !== undefined) this.user = exchange.login;
+    this.sasl = pending;
+    this.parser.expectResponse();
+    return send(challenge);
   }
 
   /** Sends `data`, then closes; the session ends here. */

@@ -149,21 +149,20 @@ export class ImapFrontend extends FrontendBase<ImapOptions, ImapCommandParser, "
       case "error":
         return this.#reject(tag);
       case "credentials":
-        this.user = outcome.credentials.user;
-        return this.#auth(tag, outcome.credentials);
+        this.#authTag = tag;
+        return this.saslCredentials(outcome.credentials);
       case "challenge":
-        if (outcome.exchange.login !== undefined) this.user = outcome.exchange.login;
-        this.sasl = { exchange: outcome.exchange, tag };
-        this.parser.expectResponse();
-        return send(`+ ${outcome.challenge}\r\n`);
+        return this.saslChallenge(
+          outcome.exchange,
+          { exchange: outcome.exchange, tag },
+          `+ ${outcome.challenge}\r\n`,
+        );
     }
   }
 
   #auth(tag: string, credentials: Credentials): FrontendStep {
     this.#authTag = tag;
-    this.phase = "auth";
-    this.sasl = null;
-    return { kind: "auth", credentials };
+    return this.auth(credentials);
   }
 
   /** A parser-level error: counts toward max_errors (spec §4.0.5). */

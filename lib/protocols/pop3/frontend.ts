@@ -123,7 +123,7 @@ export class Pop3Frontend extends FrontendBase<Pop3Options, Pop3CommandParser, P
         const [user, digest] = args;
         if (isUnsafeCredential(user) || isUnsafeCredential(digest)) return this.#reject();
         this.user = user;
-        return this.#auth({ method: "apop", user, pass: digest, salt: this.#salt });
+        return this.auth({ method: "apop", user, pass: digest, salt: this.#salt });
       }
       case "AUTH":
         if (this.loginDisabled()) return this.#reject();
@@ -150,7 +150,7 @@ export class Pop3Frontend extends FrontendBase<Pop3Options, Pop3CommandParser, P
     switch (verb) {
       case "PASS":
         if (args.length !== 1 || isUnsafeCredential(args[0])) return this.#reject();
-        return this.#auth({ method: "plain", user: this.user ?? "", pass: args[0] });
+        return this.auth({ method: "plain", user: this.user ?? "", pass: args[0] });
       case "CAPA":
         // nginx shows the plain list here, never the STLS variants.
         return this.#capa(false);
@@ -181,21 +181,11 @@ export class Pop3Frontend extends FrontendBase<Pop3Options, Pop3CommandParser, P
       case "error":
         return this.#reject();
       case "credentials":
-        this.user = outcome.credentials.user;
-        return this.#auth(outcome.credentials);
+        return this.saslCredentials(outcome.credentials);
       case "challenge":
-        if (outcome.exchange.login !== undefined) this.user = outcome.exchange.login;
-        this.sasl = outcome.exchange;
         this.phase = "sasl";
-        this.parser.expectResponse();
-        return send(`+ ${outcome.challenge}\r\n`);
+        return this.saslChallenge(outcome.exchange, outcome.exchange, `+ ${outcome.challenge}\r\n`);
     }
-  }
-
-  #auth(credentials: Credentials): FrontendStep {
-    this.phase = "auth";
-    this.sasl = null;
-    return { kind: "auth", credentials };
   }
 
   /** A parser-level error: counts toward max_errors (spec §4.0.5). */

@@ -178,15 +178,9 @@ export class SieveFrontend extends FrontendBase<SieveOptions, SieveCommandParser
         this.sasl = null;
         return send(NO_SASL);
       case "credentials":
-        this.user = outcome.credentials.user;
-        this.phase = "auth";
-        this.sasl = null;
-        return { kind: "auth", credentials: outcome.credentials };
+        return this.saslCredentials(outcome.credentials);
       case "challenge":
-        if (outcome.exchange.login !== undefined) this.user = outcome.exchange.login;
-        this.sasl = outcome.exchange;
-        this.parser.expectResponse();
-        return send(`${quoted(outcome.challenge)}\r\n`);
+        return this.saslChallenge(outcome.exchange, outcome.exchange, `${quoted(outcome.challenge)}\r\n`);
     }
   }
 

@@ -161,7 +161,7 @@ export class SmtpFrontend extends FrontendBase<SmtpOptions, SmtpCommandParser, "
         if (this.#from === "") return send(BAD_SEQUENCE);
         if (args.length === 0) return send(INVALID_ARGUMENT);
         this.#to = line;
-        return this.#auth({
+        return this.auth({
           method: "none",
           user: "",
           pass: "",
@@ -210,20 +210,10 @@ export class SmtpFrontend extends FrontendBase<SmtpOptions, SmtpCommandParser, "
         this.sasl = null;
         return send(INVALID_COMMAND);
       case "credentials":
-        this.user = outcome.credentials.user;
-        return this.#auth(outcome.credentials);
+        return this.saslCredentials(outcome.credentials);
       case "challenge":
-        if (outcome.exchange.login !== undefined) this.user = outcome.exchange.login;
-        this.sasl = outcome.exchange;
-        this.parser.expectResponse();
-        return send(`334 ${outcome.challenge}\r\n`);
+        return this.saslChallenge(outcome.exchange, outcome.exchange, `334 ${outcome.challenge}\r\n`);
     }
-  }
-
-  #auth(credentials: Credentials): FrontendStep {
-    this.phase = "auth";
-    this.sasl = null;
-    return { kind: "auth", credentials };
   }
 
   /** A parser-level error: counts toward max_errors (spec §4.0.5). */
