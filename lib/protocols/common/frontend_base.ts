@@ -13,6 +13,7 @@ import type { SaslExchange, SaslPolicy } from "../../sasl/mod.ts";
 import type { Credentials } from "../../types.ts";
 import { fromBinary } from "../../util/bytes.ts";
 import type { FrontendContext, FrontendStep } from "../types.ts";
+import type { BackendRepliesConfig } from "./backend_credentials.ts";
 import { closeWith, loginNeedsTls, phaseAfterAuthFailure, send } from "./frontend_steps.ts";
 import { authFailedStep, ErrorCounter, saslPolicy } from "./pre_auth.ts";
 
@@ -36,6 +37,15 @@ export interface FrontendLines {
 
 /** The settings the shared part reads. */
 export type FrontendBaseOptions = Pick<ServerConfig, "max_errors" | "server_name" | "starttls">;
+
+/**
+ * The settings a protocol's front end (and its backend login) reads: the shared ones
+ * plus the protocol's own `Keys`.
+ */
+export type ProtocolOptions<Keys extends keyof ServerConfig> =
+  & FrontendBaseOptions
+  & BackendRepliesConfig
+  & Pick<ServerConfig, Keys>;
 
 /**
  * The shared part of a front end. `Start` is the protocol's own phases; "auth" (waiting

@@ -13,13 +13,12 @@
  */
 
 import type { AuthFail, AuthOk } from "../../auth/mod.ts";
-import type { ServerConfig } from "../../config/mod.ts";
 import { isUnsafeCredential } from "../../sasl/mod.ts";
 import { type SaslExchange, type SaslOutcome, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
 import { authFailureText } from "../common/pre_auth.ts";
 import { send } from "../common/frontend_steps.ts";
-import { FrontendBase } from "../common/frontend_base.ts";
+import { FrontendBase, type ProtocolOptions } from "../common/frontend_base.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 import { ImapBackendLogin } from "./backend_login.ts";
@@ -32,17 +31,8 @@ const BAD_INVALID = "BAD invalid command\r\n";
 import { IMAP_LINES } from "./lines.ts";
 
 /** The server settings the IMAP front end (and its backend login) reads: built once per server. */
-export type ImapOptions = Pick<
-  ServerConfig,
-  | "imap_client_buffer"
-  | "max_errors"
-  | "imap_auth"
-  | "server_name"
-  | "starttls"
-  | "imap_capabilities"
-  | "proxy_buffer"
-  | "proxy_pass_error_message"
->;
+export type ImapOptions = ProtocolOptions<"imap_client_buffer" | "imap_auth" | "imap_capabilities">;
+
 const LITERAL_NEXT = "+ OK\r\n";
 const BYE = "* BYE\r\n";
 const UNTAGGED = "* ";

@@ -15,14 +15,13 @@
  */
 
 import type { AuthFail, AuthOk } from "../../auth/mod.ts";
-import type { ServerConfig } from "../../config/mod.ts";
 import { isUnsafeCredential } from "../../sasl/mod.ts";
 import { makeSalt } from "../../sasl/mod.ts";
 import { type SaslOutcome, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
 import { authFailureText, authMethodEnabled } from "../common/pre_auth.ts";
 import { send } from "../common/frontend_steps.ts";
-import { FrontendBase } from "../common/frontend_base.ts";
+import { FrontendBase, type ProtocolOptions } from "../common/frontend_base.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 import { Pop3BackendLogin } from "./backend_login.ts";
@@ -35,17 +34,7 @@ const INVALID = "-ERR invalid command\r\n";
 import { POP3_LINES } from "./lines.ts";
 
 /** The server settings the POP3 front end (and its backend login) reads: built once per server. */
-export type Pop3Options = Pick<
-  ServerConfig,
-  | "pop3_client_buffer"
-  | "max_errors"
-  | "pop3_auth"
-  | "server_name"
-  | "starttls"
-  | "pop3_capabilities"
-  | "proxy_buffer"
-  | "proxy_pass_error_message"
->;
+export type Pop3Options = ProtocolOptions<"pop3_client_buffer" | "pop3_auth" | "pop3_capabilities">;
 
 /** Where the front end is in the session (besides "auth" and "closed"). */
 type Phase = "start" | "user" | "sasl";

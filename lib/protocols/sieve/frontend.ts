@@ -17,13 +17,12 @@
  */
 
 import type { AuthFail, AuthOk } from "../../auth/mod.ts";
-import type { ServerConfig } from "../../config/mod.ts";
 import { type SaslOutcome, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
 import type { Credentials } from "../../types.ts";
 import { authFailureText, authMethodEnabled } from "../common/pre_auth.ts";
 import { send } from "../common/frontend_steps.ts";
-import { FrontendBase } from "../common/frontend_base.ts";
+import { FrontendBase, type ProtocolOptions } from "../common/frontend_base.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import { SieveBackendLogin } from "./backend_login.ts";
 import { sieveCapabilityLines } from "./capabilities.ts";
@@ -31,17 +30,7 @@ import { SIEVE_LINES } from "./lines.ts";
 import { quoted, SieveCommandParser } from "./parser.ts";
 
 /** The server settings the ManageSieve front end (and its backend login) reads. */
-export type SieveOptions = Pick<
-  ServerConfig,
-  | "sieve_client_buffer"
-  | "sieve_auth"
-  | "sieve_capabilities"
-  | "max_errors"
-  | "server_name"
-  | "starttls"
-  | "proxy_buffer"
-  | "proxy_pass_error_message"
->;
+export type SieveOptions = ProtocolOptions<"sieve_client_buffer" | "sieve_auth" | "sieve_capabilities">;
 
 const GREETING_OK = 'OK "ManageSieve ready."\r\n';
 const CAPABILITY_OK = 'OK "Capability completed."\r\n';

@@ -15,12 +15,11 @@
  */
 
 import type { AuthFail, AuthOk } from "../../auth/mod.ts";
-import type { ServerConfig } from "../../config/mod.ts";
 import { type SaslOutcome, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
 import { authFailureText, authMethodEnabled } from "../common/pre_auth.ts";
 import { send } from "../common/frontend_steps.ts";
-import { FrontendBase } from "../common/frontend_base.ts";
+import { FrontendBase, type ProtocolOptions } from "../common/frontend_base.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep, PreGreeting } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 import { SmtpBackendLogin } from "./backend_login.ts";
@@ -29,20 +28,14 @@ import { smtpEhloReply, smtpGreeting } from "./capabilities.ts";
 import { SmtpCommandParser, type SmtpVerb } from "./parser.ts";
 
 /** The server settings the SMTP front end (and its backend login) reads: built once per server. */
-export type SmtpOptions = Pick<
-  ServerConfig,
+export type SmtpOptions = ProtocolOptions<
   | "smtp_client_buffer"
-  | "max_errors"
   | "smtp_auth"
-  | "server_name"
-  | "starttls"
   | "smtp_capabilities"
   | "resolver"
   | "smtp_greeting_delay"
   | "xclient"
   | "proxy_smtp_auth"
-  | "proxy_buffer"
-  | "proxy_pass_error_message"
 >;
 
 const OK = "250 2.0.0 OK\r\n";
