@@ -13,21 +13,14 @@
  */
 
 import type { AuthFail, AuthOk } from "../../auth/mod.ts";
-import type { ServerConfig } from "../../config/mod.ts";
 import { isUnsafeCredential } from "../../sasl/mod.ts";
-import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mod.ts";
+import { type SaslExchange, type SaslOutcome, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
-import {
-  authFailedStep,
-  authFailureText,
-  clientLineLimit,
-  ErrorCounter,
-  saslPolicy,
-} from "../common/pre_auth.ts";
-import { closeWith, loginNeedsTls, phaseAfterAuthFailure, send } from "../common/frontend_steps.ts";
+import { authFailureText, clientLineLimit } from "../common/pre_auth.ts";
+import { send } from "../common/frontend_steps.ts";
+import { FrontendBase, type ProtocolOptions, type SaslErrorReply } from "../common/frontend_base.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import type { Credentials } from "../../types.ts";
-import { SaslErrorChallenge } from "../common/sasl_error.ts";
 import { ImapBackendLogin } from "./backend_login.ts";
 import { imapCapabilityLine } from "./capabilities.ts";
 import { ImapCommandParser, type ImapVerb } from "./parser.ts";
@@ -35,79 +28,53 @@ import { ImapCommandParser, type ImapVerb } from "./parser.ts";
 const GREETING = "* OK IMAP4 ready\r\n";
 const OK_COMPLETED = "OK completed\r\n";
 const BAD_INVALID = "BAD invalid command\r\n";
-import { IMAP_LINES, INTERNAL_ERROR } from "./lines.ts";
+import { IMAP_LINES } from "./lines.ts";
 
 /** The server settings the IMAP front end (and its backend login) reads: built once per server. */
-export type ImapOptions = Pick<
-  ServerConfig,
-  | "imap_client_buffer"
-  | "max_errors"
-  | "imap_auth"
-  | "server_name"
-  | "starttls"
-  | "imap_capabilities"
-  | "proxy_buffer"
-  | "proxy_pass_error_message"
-  | "proxy_auth_mech"
+export type ImapOptions = ProtocolOptions<
+  "imap_client_buffer" | "imap_auth" | "imap_capabilities" | "proxy_auth_mech"
 >;
+
 const LITERAL_NEXT = "+ OK\r\n";
 const BYE = "* BYE\r\n";
 const UNTAGGED = "* ";
 
-/** Where the front end is in the session. */
-type Phase = "commands" | "auth" | "closed";
+/** An AUTHENTICATE waiting for its next response line, with the command's tag. */
+type ImapSasl = { exchange: SaslExchange; tag: string };
 
 /** The IMAP front end: one instance per client connection. */
-export class ImapFrontend implements Frontend {
-  readonly #config: ImapOptions;
-  readonly #ctx: FrontendContext;
-  readonly #parser: ImapCommandParser;
-  readonly #policy: SaslPolicy;
-  #secure: boolean;
-  #phase: Phase = "commands";
-  readonly #errors: ErrorCounter;
-  /** An AUTHENTICATE waiting for its next response line, with the command's tag. */
-  #sasl: { exchange: SaslExchange; tag: string } | null = null;
+export class ImapFrontend extends FrontendBase<ImapOptions, ImapCommandParser, "commands", ImapSasl>
+  implements Frontend {
   /** Tag of the command that completed the credentials (for NO and the backend LOGIN). */
   #authTag = UNTAGGED;
-  #login: string | undefined;
-  /** A failed OAuth login whose error challenge awaits the client's dummy response. */
-  readonly #saslError = new SaslErrorChallenge();
 
   /** `config`: the server's resolved settings; `ctx`: per-connection facts. */
   constructor(config: ImapOptions, ctx: FrontendContext) {
-    this.#config = config;
-    this.#ctx = ctx;
-    this.#secure = ctx.secure;
-    this.#parser = new ImapCommandParser(clientLineLimit(config.imap_auth, config.imap_client_buffer));
-    this.#errors = new ErrorCounter(config.max_errors);
-    this.#policy = saslPolicy(config.imap_auth, config.server_name, ctx);
-  }
-
-  /** Login name once known (binary string); Auth-User replaces it once the backend login starts. */
-  get login(): string | undefined {
-    return this.#login;
+    super(
+      config,
+      ctx,
+      new ImapCommandParser(clientLineLimit(config.imap_auth, config.imap_client_buffer)),
+      config.imap_auth,
+      "commands",
+      IMAP_LINES,
+    );
   }
 
   greeting(): Uint8Array {
     return fromBinary(GREETING);
   }
 
-  receive(data: Uint8Array): void {
-    if (this.#phase !== "closed") this.#parser.push(data);
-  }
-
   step(): FrontendStep | null {
-    if (this.#phase !== "commands") return null;
-    const event = this.#parser.next();
+    if (this.phase !== "commands") return null;
+    const event = this.parser.next();
     if (event === null) return null;
     switch (event.kind) {
       case "literal":
         return send(LITERAL_NEXT);
       case "too-long":
-        return this.#close(tagged(event.tag ?? this.#sasl?.tag, BAD_INVALID), "client sent too long command");
+        return this.close(tagged(event.tag ?? this.sasl?.tag, BAD_INVALID), "client sent too long command");
       case "invalid":
-        return this.#parseError(event.tag ?? this.#sasl?.tag, event.close);
+        return this.#parseError(event.tag ?? this.sasl?.tag, event.close);
       case "response":
         return this.#saslResponse(event.args);
       case "command":
@@ -115,49 +82,25 @@ export class ImapFrontend implements Frontend {
     }
   }
 
-  authFailed(fail: AuthFail): FrontendStep {
-    const challenge = this.#saslError.begin(fail);
-    if (challenge !== null) {
-      this.#sasl = null;
-      this.#phase = "commands";
-      this.#parser.expectResponse();
-      return send(`+ ${challenge}\r\n`);
-    }
-    return this.#failed(`${this.#authTag}NO ${authFailureText(fail.message)}\r\n`, fail);
+  protected authFailureReply(fail: AuthFail): string {
+    return `${this.#authTag}NO ${authFailureText(fail.message)}\r\n`;
   }
 
-  #failed(reply: string, fail: AuthFail): FrontendStep {
-    const step = authFailedStep(reply, fail);
-    this.#sasl = null;
-    // Back to the start state; pipelined commands are processed by the next step() calls.
-    this.#phase = phaseAfterAuthFailure(step, this.#phase, "commands");
-    return step;
+  protected override saslErrorReply(challenge: string): SaslErrorReply<"commands"> {
+    return { data: `+ ${challenge}\r\n`, phase: "commands" };
   }
 
-  internalError(): Uint8Array {
-    return fromBinary(INTERNAL_ERROR);
-  }
-
-  unavailable(): Uint8Array {
+  override unavailable(): Uint8Array {
     return fromBinary(`${this.#authTag === UNTAGGED ? "* " : this.#authTag}${IMAP_LINES.unavailable}`);
   }
 
-  loginBlocked(): Uint8Array {
+  override loginBlocked(): Uint8Array {
     return fromBinary(`${this.#authTag === UNTAGGED ? "* " : this.#authTag}${IMAP_LINES.loginBlocked}`);
   }
 
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {
-    if (ok.user !== undefined) this.#login = ok.user;
-    return new ImapBackendLogin(this.#config, ok, credentials, this.#authTag);
-  }
-
-  takePipelined(): Uint8Array {
-    return this.#parser.take();
-  }
-
-  tlsEstablished(): void {
-    this.#secure = true;
-    this.#sasl = null;
+    this.adoptAuthUser(ok);
+    return new ImapBackendLogin(this.config, ok, credentials, this.#authTag);
   }
 
   #command(tag: string, verb: ImapVerb, args: string[]): FrontendStep {
@@ -166,38 +109,35 @@ export class ImapFrontend implements Frontend {
         return send(tag + OK_COMPLETED);
       case "CAPABILITY":
         // Extra arguments are ignored, like nginx does.
-        return send(toBinary(utf8(imapCapabilityLine(this.#config, this.#secure))) + tag + OK_COMPLETED);
+        return send(toBinary(utf8(imapCapabilityLine(this.config, this.secure))) + tag + OK_COMPLETED);
       case "LOGOUT":
-        return this.#close(BYE + tag + OK_COMPLETED, "client logged out");
+        return this.close(BYE + tag + OK_COMPLETED, "client logged out");
       case "STARTTLS":
-        if (this.#secure || this.#config.starttls === "off") return this.#reject(tag);
+        if (this.secure || this.config.starttls === "off") return this.#reject(tag);
         // Bytes pipelined behind STARTTLS were sent in clear: drop them (CVE-2014-3556 class).
-        this.#parser.discard();
+        this.parser.discard();
         return { kind: "starttls", data: fromBinary(tag + OK_COMPLETED) };
       case "LOGIN":
         return this.#loginCommand(tag, args);
       case "AUTHENTICATE":
-        if (this.#loginDisabled() || args.length === 0) return this.#reject(tag);
-        return this.#saslOutcome(tag, startSasl(args[0], args.slice(1), this.#policy));
+        if (this.loginDisabled() || args.length === 0) return this.#reject(tag);
+        return this.#saslOutcome(tag, startSasl(args[0], args.slice(1), this.policy));
     }
   }
 
   #loginCommand(tag: string, args: string[]): FrontendStep {
-    if (this.#loginDisabled() || args.length !== 2 || args[0] === "") return this.#reject(tag);
+    if (this.loginDisabled() || args.length !== 2 || args[0] === "") return this.#reject(tag);
     const [user, pass] = args;
     if (isUnsafeCredential(user) || isUnsafeCredential(pass)) return this.#reject(tag);
-    this.#login = user;
+    this.user = user;
     return this.#auth(tag, { method: "plain", user, pass });
   }
 
   #saslResponse(args: string[]): FrontendStep {
-    if (this.#saslError.pending) {
-      const { fail, valid } = this.#saslError.finish(args[0] ?? "");
-      if (valid) return this.authFailed(fail);
-      return this.#failed(`${this.#authTag}BAD invalid SASL response\r\n`, fail);
-    }
-    const sasl = this.#sasl;
-    this.#sasl = null;
+    const errorStep = this.saslErrorResponse(args[0] ?? "", `${this.#authTag}BAD invalid SASL response\r\n`);
+    if (errorStep !== null) return errorStep;
+    const sasl = this.sasl;
+    this.sasl = null;
     if (sasl === null) return send(UNTAGGED + BAD_INVALID);
     const usernameStep = sasl.exchange.stage === "login-username";
     const outcome = sasl.exchange.respond(args[0] ?? "");
@@ -211,51 +151,38 @@ export class ImapFrontend implements Frontend {
       case "error":
         return this.#reject(tag);
       case "credentials":
-        this.#login = outcome.credentials.user;
-        return this.#auth(tag, outcome.credentials);
+        this.#authTag = tag;
+        return this.saslCredentials(outcome.credentials);
       case "challenge":
-        if (outcome.exchange.login !== undefined) this.#login = outcome.exchange.login;
-        this.#sasl = { exchange: outcome.exchange, tag };
-        this.#parser.expectResponse();
-        return send(`+ ${outcome.challenge}\r\n`);
+        return this.saslChallenge(
+          outcome.exchange,
+          { exchange: outcome.exchange, tag },
+          `+ ${outcome.challenge}\r\n`,
+        );
     }
   }
 
   #auth(tag: string, credentials: Credentials): FrontendStep {
-    this.#saslError.cancel();
     this.#authTag = tag;
-    this.#phase = "auth";
-    this.#sasl = null;
-    return { kind: "auth", credentials };
+    return this.auth(credentials);
   }
 
   /** A parser-level error: counts toward max_errors (spec §4.0.5). */
   #parseError(tag: string | undefined, closeAfter: boolean): FrontendStep {
-    this.#sasl = null;
-    this.#saslError.cancel();
+    this.sasl = null;
+    this.cancelSaslError();
     const data = tagged(tag, BAD_INVALID);
-    if (this.#errors.count()) {
-      return this.#close(data, "client sent too many invalid commands");
+    if (this.errors.count()) {
+      return this.close(data, "client sent too many invalid commands");
     }
-    if (closeAfter) return this.#close(data, "client sent invalid command with a non-synchronizing literal");
+    if (closeAfter) return this.close(data, "client sent invalid command with a non-synchronizing literal");
     return send(data);
   }
 
   /** A rejection decided after parsing: same reply, not counted. */
   #reject(tag: string): FrontendStep {
-    this.#sasl = null;
+    this.sasl = null;
     return send(tagged(tag, BAD_INVALID));
-  }
-
-  #close(data: string, reason: string): FrontendStep {
-    this.#phase = "closed";
-    this.#sasl = null;
-    return closeWith(data, reason);
-  }
-
-  /** `starttls only` without TLS blocks LOGIN and AUTHENTICATE. */
-  #loginDisabled(): boolean {
-    return loginNeedsTls(this.#secure, this.#config);
   }
 }
 

@@ -17,36 +17,20 @@
  */
 
 import type { AuthFail, AuthOk } from "../../auth/mod.ts";
-import type { ServerConfig } from "../../config/mod.ts";
-import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mod.ts";
+import { type SaslOutcome, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
 import type { Credentials } from "../../types.ts";
-import {
-  authFailedStep,
-  authFailureText,
-  authMethodEnabled,
-  ErrorCounter,
-  saslPolicy,
-} from "../common/pre_auth.ts";
-import { closeWith, loginNeedsTls, phaseAfterAuthFailure, send } from "../common/frontend_steps.ts";
+import { authFailureText, authMethodEnabled } from "../common/pre_auth.ts";
+import { send } from "../common/frontend_steps.ts";
+import { FrontendBase, type ProtocolOptions } from "../common/frontend_base.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep } from "../types.ts";
 import { SieveBackendLogin } from "./backend_login.ts";
 import { sieveCapabilityLines } from "./capabilities.ts";
-import { INTERNAL_ERROR, SIEVE_LINES, TEMPORARY_FAILURE } from "./lines.ts";
+import { SIEVE_LINES } from "./lines.ts";
 import { quoted, SieveCommandParser } from "./parser.ts";
 
 /** The server settings the ManageSieve front end (and its backend login) reads. */
-export type SieveOptions = Pick<
-  ServerConfig,
-  | "sieve_client_buffer"
-  | "sieve_auth"
-  | "sieve_capabilities"
-  | "max_errors"
-  | "server_name"
-  | "starttls"
-  | "proxy_buffer"
-  | "proxy_pass_error_message"
->;
+export type SieveOptions = ProtocolOptions<"sieve_client_buffer" | "sieve_auth" | "sieve_capabilities">;
 
 const GREETING_OK = 'OK "ManageSieve ready."\r\n';
 const CAPABILITY_OK = 'OK "Capability completed."\r\n';
@@ -78,58 +62,41 @@ const AFTER_LOGIN = new Set([
   "UNAUTHENTICATE",
 ]);
 
-/** Where the front end is in the session. */
-type Phase = "commands" | "auth" | "closed";
-
 /** The ManageSieve front end: one instance per client connection. */
-export class SieveFrontend implements Frontend {
-  readonly #config: SieveOptions;
-  readonly #parser: SieveCommandParser;
-  readonly #policy: SaslPolicy;
-  readonly #errors: ErrorCounter;
-  #secure: boolean;
-  #phase: Phase = "commands";
-  /** An AUTHENTICATE waiting for the client's next response string. */
-  #sasl: SaslExchange | null = null;
+export class SieveFrontend extends FrontendBase<SieveOptions, SieveCommandParser, "commands">
+  implements Frontend {
   /** STARTTLS finished: the capability list is owed to the client (RFC 5804 §2.2). */
   #capabilitiesOwed = false;
-  #login: string | undefined;
 
   /** `config`: the server's resolved settings; `ctx`: per-connection facts. */
   constructor(config: SieveOptions, ctx: FrontendContext) {
-    this.#config = config;
-    this.#secure = ctx.secure;
-    this.#parser = new SieveCommandParser(config.sieve_client_buffer);
-    this.#errors = new ErrorCounter(config.max_errors);
-    this.#policy = saslPolicy(config.sieve_auth, config.server_name, ctx);
-  }
-
-  /** Login name once known (binary string); Auth-User replaces it once the backend login starts. */
-  get login(): string | undefined {
-    return this.#login;
+    super(
+      config,
+      ctx,
+      new SieveCommandParser(config.sieve_client_buffer),
+      config.sieve_auth,
+      "commands",
+      SIEVE_LINES,
+    );
   }
 
   greeting(): Uint8Array {
     return fromBinary(this.#capabilities() + GREETING_OK);
   }
 
-  receive(data: Uint8Array): void {
-    if (this.#phase !== "closed") this.#parser.push(data);
-  }
-
   step(): FrontendStep | null {
-    if (this.#phase !== "commands") return null;
+    if (this.phase !== "commands") return null;
     if (this.#capabilitiesOwed) {
       this.#capabilitiesOwed = false;
       return send(this.#capabilities() + TLS_OK);
     }
-    const event = this.#parser.next();
+    const event = this.parser.next();
     if (event === null) return null;
     switch (event.kind) {
       case "too-long":
-        return this.#close(TOO_LONG, "client sent too long command");
+        return this.close(TOO_LONG, "client sent too long command");
       case "invalid":
-        this.#sasl = null;
+        this.sasl = null;
         return this.#error(`NO ${quoted(`Error in command: ${event.reason}.`)}\r\n`);
       case "response":
         return this.#saslResponse(event.args);
@@ -138,37 +105,17 @@ export class SieveFrontend implements Frontend {
     }
   }
 
-  authFailed(fail: AuthFail): FrontendStep {
-    const step = authFailedStep(`NO ${quoted(authFailureText(fail.message))}\r\n`, fail);
-    this.#sasl = null;
-    this.#phase = phaseAfterAuthFailure(step, this.#phase, "commands");
-    return step;
-  }
-
-  internalError(): Uint8Array {
-    return fromBinary(INTERNAL_ERROR);
-  }
-
-  unavailable(): Uint8Array {
-    return fromBinary(TEMPORARY_FAILURE);
-  }
-
-  loginBlocked(): Uint8Array {
-    return fromBinary(SIEVE_LINES.loginBlocked);
+  protected authFailureReply(fail: AuthFail): string {
+    return `NO ${quoted(authFailureText(fail.message))}\r\n`;
   }
 
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {
-    if (ok.user !== undefined) this.#login = ok.user;
-    return new SieveBackendLogin(this.#config, ok, credentials);
+    this.adoptAuthUser(ok);
+    return new SieveBackendLogin(this.config, ok, credentials);
   }
 
-  takePipelined(): Uint8Array {
-    return this.#parser.take();
-  }
-
-  tlsEstablished(): void {
-    this.#secure = true;
-    this.#sasl = null;
+  override tlsEstablished(): void {
+    super.tlsEstablished();
     this.#capabilitiesOwed = true;
   }
 
@@ -182,11 +129,11 @@ export class SieveFrontend implements Frontend {
         // RFC 5804 §2.13: the optional argument comes back in a TAG response code.
         return send(args.length === 1 ? `OK (TAG ${quoted(args[0])}) "Done."\r\n` : NOOP_OK);
       case "LOGOUT":
-        return this.#close(LOGOUT_OK, "client logged out");
+        return this.close(LOGOUT_OK, "client logged out");
       case "STARTTLS":
-        if (this.#secure || this.#config.starttls === "off") return send(NO_STARTTLS);
+        if (this.secure || this.config.starttls === "off") return send(NO_STARTTLS);
         // Bytes pipelined behind STARTTLS were sent in clear: drop them (CVE-2014-3556 class).
-        this.#parser.discard();
+        this.parser.discard();
         return { kind: "starttls", data: fromBinary(STARTTLS_OK) };
       case "AUTHENTICATE":
         return this.#authenticate(args);
@@ -197,17 +144,17 @@ export class SieveFrontend implements Frontend {
   }
 
   #authenticate(args: string[]): FrontendStep {
-    if (loginNeedsTls(this.#secure, this.#config)) return send(ENCRYPT_NEEDED);
+    if (this.loginDisabled()) return send(ENCRYPT_NEEDED);
     if (args.length === 0 || args.length > 2) return send(BAD_ARGUMENTS);
     const mechanism = args[0].toLowerCase();
     // Only what "SASL" advertises is accepted (the OAuth mechanisms join sieve_auth's values).
-    if (!authMethodEnabled(this.#config.sieve_auth, mechanism)) return send(NO_MECHANISM);
-    return this.#saslOutcome(startSasl(args[0], args.slice(1), this.#policy));
+    if (!authMethodEnabled(this.config.sieve_auth, mechanism)) return send(NO_MECHANISM);
+    return this.#saslOutcome(startSasl(args[0], args.slice(1), this.policy));
   }
 
   #saslResponse(args: string[]): FrontendStep {
-    const exchange = this.#sasl;
-    this.#sasl = null;
+    const exchange = this.sasl;
+    this.sasl = null;
     if (exchange === null) return send(NO_SASL);
     if (args.length === 1 && args[0] === "*") return send(CANCELLED);
     if (args.length !== 1) return send(NO_SASL);
@@ -217,36 +164,24 @@ export class SieveFrontend implements Frontend {
   #saslOutcome(outcome: SaslOutcome): FrontendStep {
     switch (outcome.kind) {
       case "error":
-        this.#sasl = null;
+        this.sasl = null;
         return send(NO_SASL);
       case "credentials":
-        this.#login = outcome.credentials.user;
-        this.#phase = "auth";
-        this.#sasl = null;
-        return { kind: "auth", credentials: outcome.credentials };
+        return this.saslCredentials(outcome.credentials);
       case "challenge":
-        if (outcome.exchange.login !== undefined) this.#login = outcome.exchange.login;
-        this.#sasl = outcome.exchange;
-        this.#parser.expectResponse();
-        return send(`${quoted(outcome.challenge)}\r\n`);
+        return this.saslChallenge(outcome.exchange, outcome.exchange, `${quoted(outcome.challenge)}\r\n`);
     }
   }
 
   /** An error that counts toward max_errors (spec §4.0.5). */
   #error(reply: string): FrontendStep {
-    if (this.#errors.count()) {
-      return this.#close(reply + TOO_MANY_ERRORS, "client sent too many invalid commands");
+    if (this.errors.count()) {
+      return this.close(reply + TOO_MANY_ERRORS, "client sent too many invalid commands");
     }
     return send(reply);
   }
 
-  #close(data: string, reason: string): FrontendStep {
-    this.#phase = "closed";
-    this.#sasl = null;
-    return closeWith(data, reason);
-  }
-
   #capabilities(): string {
-    return toBinary(utf8(sieveCapabilityLines(this.#config, this.#secure)));
+    return toBinary(utf8(sieveCapabilityLines(this.config, this.secure)));
   }
 }

@@ -15,41 +15,27 @@
  */
 
 import type { AuthFail, AuthOk } from "../../auth/mod.ts";
-import type { ServerConfig } from "../../config/mod.ts";
-import { type SaslExchange, type SaslOutcome, type SaslPolicy, startSasl } from "../../sasl/mod.ts";
+import { type SaslOutcome, startSasl } from "../../sasl/mod.ts";
 import { fromBinary, toBinary, utf8 } from "../../util/bytes.ts";
-import {
-  authFailedStep,
-  authFailureText,
-  authMethodEnabled,
-  clientLineLimit,
-  ErrorCounter,
-  saslPolicy,
-} from "../common/pre_auth.ts";
-import { closeWith, loginNeedsTls, phaseAfterAuthFailure, send } from "../common/frontend_steps.ts";
-import { SaslErrorChallenge } from "../common/sasl_error.ts";
+import { authFailureText, authMethodEnabled, clientLineLimit } from "../common/pre_auth.ts";
+import { send } from "../common/frontend_steps.ts";
+import { FrontendBase, type ProtocolOptions, type SaslErrorReply } from "../common/frontend_base.ts";
 import type { BackendLogin, Frontend, FrontendContext, FrontendStep, PreGreeting } from "../types.ts";
 import type { Credentials } from "../../types.ts";
 import { SmtpBackendLogin } from "./backend_login.ts";
-import { SMTP_INTERNAL_ERROR, SMTP_LINES } from "./lines.ts";
+import { SMTP_LINES } from "./lines.ts";
 import { smtpEhloReply, smtpGreeting } from "./capabilities.ts";
 import { SmtpCommandParser, type SmtpVerb } from "./parser.ts";
 
 /** The server settings the SMTP front end (and its backend login) reads: built once per server. */
-export type SmtpOptions = Pick<
-  ServerConfig,
+export type SmtpOptions = ProtocolOptions<
   | "smtp_client_buffer"
-  | "max_errors"
   | "smtp_auth"
-  | "server_name"
-  | "starttls"
   | "smtp_capabilities"
   | "resolver"
   | "smtp_greeting_delay"
   | "xclient"
   | "proxy_smtp_auth"
-  | "proxy_buffer"
-  | "proxy_pass_error_message"
 >;
 
 const OK = "250 2.0.0 OK\r\n";
@@ -65,22 +51,10 @@ const DEFAULT_AUTH_ERROR = "535 5.7.0";
 /** `resolver` off: nginx's host for every SMTP client. */
 const UNAVAILABLE = "[UNAVAILABLE]";
 
-/** Where the front end is in the session. */
-type Phase = "commands" | "auth" | "closed";
-
 /** The SMTP front end: one instance per client connection. */
-export class SmtpFrontend implements Frontend {
-  readonly #config: SmtpOptions;
+export class SmtpFrontend extends FrontendBase<SmtpOptions, SmtpCommandParser, "commands">
+  implements Frontend {
   readonly #ctx: FrontendContext;
-  readonly #parser: SmtpCommandParser;
-  readonly #policy: SaslPolicy;
-  readonly #errors: ErrorCounter;
-  /** A failed OAuth login whose error challenge awaits the client's dummy response. */
-  readonly #saslError = new SaslErrorChallenge();
-  #secure: boolean;
-  #phase: Phase = "commands";
-  #sasl: SaslExchange | null = null;
-  #login: string | undefined;
   #host = UNAVAILABLE;
   // What the client said, replayed to the backend and sent to auth_http (spec §3.1, §5.4).
   #esmtp = false;
@@ -90,17 +64,15 @@ export class SmtpFrontend implements Frontend {
 
   /** `config`: the server's resolved settings; `ctx`: per-connection facts. */
   constructor(config: SmtpOptions, ctx: FrontendContext) {
-    this.#config = config;
+    super(
+      config,
+      ctx,
+      new SmtpCommandParser(clientLineLimit(config.smtp_auth, config.smtp_client_buffer)),
+      config.smtp_auth,
+      "commands",
+      SMTP_LINES,
+    );
     this.#ctx = ctx;
-    this.#secure = ctx.secure;
-    this.#parser = new SmtpCommandParser(clientLineLimit(config.smtp_auth, config.smtp_client_buffer));
-    this.#errors = new ErrorCounter(config.max_errors);
-    this.#policy = saslPolicy(config.smtp_auth, config.server_name, ctx);
-  }
-
-  /** Login name once known (binary string); Auth-User replaces it once the backend login starts. */
-  get login(): string | undefined {
-    return this.#login;
   }
 
   /** `[UNAVAILABLE]` until the resolver reports (and for good when `resolver` is off). */
@@ -109,7 +81,7 @@ export class SmtpFrontend implements Frontend {
   }
 
   preGreeting(): PreGreeting {
-    return { resolveClientHost: this.#config.resolver !== false, delayMs: this.#config.smtp_greeting_delay };
+    return { resolveClientHost: this.config.resolver !== false, delayMs: this.config.smtp_greeting_delay };
   }
 
   setClientHost(host: string): void {
@@ -117,7 +89,7 @@ export class SmtpFrontend implements Frontend {
   }
 
   earlyInput(data: Uint8Array): FrontendStep {
-    this.#phase = "closed";
+    this.phase = "closed";
     // Only a verb-like prefix: whatever else came early may be a credential.
     const first = /^[A-Za-z]{0,8}/.exec(toBinary(data))![0];
     return {
@@ -128,20 +100,16 @@ export class SmtpFrontend implements Frontend {
   }
 
   greeting(): Uint8Array {
-    return fromBinary(smtpGreeting(this.#config));
-  }
-
-  receive(data: Uint8Array): void {
-    if (this.#phase !== "closed") this.#parser.push(data);
+    return fromBinary(smtpGreeting(this.config));
   }
 
   step(): FrontendStep | null {
-    if (this.#phase !== "commands") return null;
-    const event = this.#parser.next();
+    if (this.phase !== "commands") return null;
+    const event = this.parser.next();
     if (event === null) return null;
     switch (event.kind) {
       case "too-long":
-        return this.#close(INVALID_COMMAND, "client sent too long command");
+        return this.close(INVALID_COMMAND, "client sent too long command");
       case "invalid":
         return this.#parseError();
       case "response":
@@ -151,54 +119,23 @@ export class SmtpFrontend implements Frontend {
     }
   }
 
-  authFailed(fail: AuthFail): FrontendStep {
-    const challenge = this.#saslError.begin(fail);
-    if (challenge !== null) {
-      this.#sasl = null;
-      this.#phase = "commands";
-      this.#parser.expectResponse();
-      return send(`334 ${challenge}\r\n`);
-    }
-    return this.#failed(`${fail.errorCode || DEFAULT_AUTH_ERROR} ${authFailureText(fail.message)}\r\n`, fail);
+  /** Back to the start state after a refusal: a stored MAIL stays (a new RCPT retries, spec §4.3.4). */
+  protected authFailureReply(fail: AuthFail): string {
+    return `${fail.errorCode || DEFAULT_AUTH_ERROR} ${authFailureText(fail.message)}\r\n`;
   }
 
-  #failed(reply: string, fail: AuthFail): FrontendStep {
-    const step = authFailedStep(reply, fail);
-    this.#sasl = null;
-    // Back to the start state; a stored MAIL stays (a new RCPT retries, spec §4.3.4).
-    this.#phase = phaseAfterAuthFailure(step, this.#phase, "commands");
-    return step;
-  }
-
-  internalError(): Uint8Array {
-    return fromBinary(SMTP_INTERNAL_ERROR);
-  }
-
-  unavailable(): Uint8Array {
-    return fromBinary(SMTP_LINES.unavailable);
-  }
-
-  loginBlocked(): Uint8Array {
-    return fromBinary(SMTP_LINES.loginBlocked);
+  protected override saslErrorReply(challenge: string): SaslErrorReply<"commands"> {
+    return { data: `334 ${challenge}\r\n`, phase: "commands" };
   }
 
   backendLogin(ok: AuthOk, credentials: Credentials): BackendLogin {
-    if (ok.user !== undefined) this.#login = ok.user;
-    return new SmtpBackendLogin(this.#config, ok, credentials, {
+    this.adoptAuthUser(ok);
+    return new SmtpBackendLogin(this.config, ok, credentials, {
       esmtp: this.#esmtp,
       helo: this.#helo,
       clientIp: this.#ctx.clientIp ?? "",
       clientHost: this.#host,
     });
-  }
-
-  takePipelined(): Uint8Array {
-    return this.#parser.take();
-  }
-
-  tlsEstablished(): void {
-    this.#secure = true;
-    this.#sasl = null;
   }
 
   #command(verb: SmtpVerb, args: string[], line: string): FrontendStep {
@@ -208,20 +145,20 @@ export class SmtpFrontend implements Frontend {
         if (args.length !== 1) return send(INVALID_ARGUMENT);
         this.#helo = args[0];
         this.#from = this.#to = "";
-        if (verb === "HELO") return send(`250 ${this.#config.server_name}\r\n`);
+        if (verb === "HELO") return send(`250 ${this.config.server_name}\r\n`);
         this.#esmtp = true;
-        return send(toBinary(utf8(smtpEhloReply(this.#config, this.#secure))));
+        return send(toBinary(utf8(smtpEhloReply(this.config, this.secure))));
       case "AUTH":
-        if (loginNeedsTls(this.#secure, this.#config)) return send(INVALID_COMMAND);
+        if (this.loginDisabled()) return send(INVALID_COMMAND);
         if (args.length === 0) return send(INVALID_ARGUMENT);
-        return this.#saslOutcome(startSasl(args[0], args.slice(1), this.#policy));
+        return this.#saslOutcome(startSasl(args[0], args.slice(1), this.policy));
       case "MAIL":
         return this.#mail(args, line);
       case "RCPT":
         if (this.#from === "") return send(BAD_SEQUENCE);
         if (args.length === 0) return send(INVALID_ARGUMENT);
         this.#to = line;
-        return this.#auth({
+        return this.auth({
           method: "none",
           user: "",
           pass: "",
@@ -233,12 +170,12 @@ export class SmtpFrontend implements Frontend {
       case "NOOP":
         return send(OK);
       case "QUIT":
-        return this.#close(BYE, "client quit");
+        return this.close(BYE, "client quit");
       case "STARTTLS":
-        if (this.#secure || this.#config.starttls === "off") return send(INVALID_COMMAND);
+        if (this.secure || this.config.starttls === "off") return send(INVALID_COMMAND);
         // RFC 3207: forget what the client said in clear, and drop what it pipelined.
         this.#helo = this.#from = this.#to = "";
-        this.#parser.discard();
+        this.parser.discard();
         return { kind: "starttls", data: fromBinary(START_TLS) };
       case "VRFY":
       case "EXPN":
@@ -248,23 +185,21 @@ export class SmtpFrontend implements Frontend {
   }
 
   #mail(args: string[], line: string): FrontendStep {
-    if (!authMethodEnabled(this.#config.smtp_auth, "none")) return send(AUTH_REQUIRED);
+    if (!authMethodEnabled(this.config.smtp_auth, "none")) return send(AUTH_REQUIRED);
     if (this.#from !== "") return send(BAD_SEQUENCE);
     if (args.length === 0) return send(INVALID_ARGUMENT);
     this.#from = line;
     // A login from an earlier failed AUTH must not ride along with the `none` request.
-    this.#login = undefined;
+    this.user = undefined;
     return send(OK);
   }
 
   #saslResponse(args: string[]): FrontendStep {
-    if (this.#saslError.pending) {
-      const { fail, valid } = this.#saslError.finish(args[0] ?? "");
-      // RFC 7628 §3.2.3: anything but the dummy response is a protocol error (501).
-      return valid ? this.authFailed(fail) : this.#failed(INVALID_ARGUMENT, fail);
-    }
-    const sasl = this.#sasl;
-    this.#sasl = null;
+    // RFC 7628 §3.2.3: anything but the dummy response is a protocol error (501).
+    const errorStep = this.saslErrorResponse(args[0] ?? "", INVALID_ARGUMENT);
+    if (errorStep !== null) return errorStep;
+    const sasl = this.sasl;
+    this.sasl = null;
     if (sasl === null) return send(INVALID_COMMAND);
     return this.#saslOutcome(sasl.respond(args[0] ?? ""));
   }
@@ -272,39 +207,22 @@ export class SmtpFrontend implements Frontend {
   #saslOutcome(outcome: SaslOutcome): FrontendStep {
     switch (outcome.kind) {
       case "error":
-        this.#sasl = null;
+        this.sasl = null;
         return send(INVALID_COMMAND);
       case "credentials":
-        this.#login = outcome.credentials.user;
-        return this.#auth(outcome.credentials);
+        return this.saslCredentials(outcome.credentials);
       case "challenge":
-        if (outcome.exchange.login !== undefined) this.#login = outcome.exchange.login;
-        this.#sasl = outcome.exchange;
-        this.#parser.expectResponse();
-        return send(`334 ${outcome.challenge}\r\n`);
+        return this.saslChallenge(outcome.exchange, outcome.exchange, `334 ${outcome.challenge}\r\n`);
     }
-  }
-
-  #auth(credentials: Credentials): FrontendStep {
-    this.#saslError.cancel();
-    this.#phase = "auth";
-    this.#sasl = null;
-    return { kind: "auth", credentials };
   }
 
   /** A parser-level error: counts toward max_errors (spec §4.0.5). */
   #parseError(): FrontendStep {
-    this.#sasl = null;
-    this.#saslError.cancel();
-    if (this.#errors.count()) {
-      return this.#close(INVALID_COMMAND, "client sent too many invalid commands");
+    this.sasl = null;
+    this.cancelSaslError();
+    if (this.errors.count()) {
+      return this.close(INVALID_COMMAND, "client sent too many invalid commands");
     }
     return send(INVALID_COMMAND);
-  }
-
-  #close(data: string, reason: string): FrontendStep {
-    this.#phase = "closed";
-    this.#sasl = null;
-    return closeWith(data, reason);
   }
 }
