@@ -10,6 +10,7 @@
 import type { Context, Hono } from "hono";
 import type { LimitEntry, LoginLimits } from "../limits/mod.ts";
 import { askWorkers, type WorkerLink } from "./fleet.ts";
+import { pathParam } from "./path_param.ts";
 
 /** What the routes need. */
 export interface LimitAdminDeps {
@@ -34,16 +35,6 @@ function entryJson(e: LimitEntry): LimitJson {
     failures: e.failures,
     blocked_until: e.blockedUntil === null ? null : new Date(e.blockedUntil).toISOString(),
   };
-}
-
-/** A path parameter, percent-decoded once more if still encoded (`%2F` in a prefix). */
-function param(c: Context, name: string): string {
-  const raw = c.req.param(name) ?? "";
-  try {
-    return raw.includes("%") ? decodeURIComponent(raw) : raw;
-  } catch {
-    return raw;
-  }
 }
 
 /** Adds `GET /limits`, `DELETE /limits/ip/{prefix}` and `DELETE /limits/user/{name}`. */
@@ -90,11 +81,11 @@ export function addLimitRoutes(app: Hono, deps: LimitAdminDeps): void {
   }
 
   app.delete("/limits/ip/:prefix", (c) => {
-    const key = param(c, "prefix");
+    const key = pathParam(c, "prefix");
     return lift(c, "ip", key, limits.liftIp(key));
   });
   app.delete("/limits/user/:name", (c) => {
-    const key = param(c, "name");
+    const key = pathParam(c, "name");
     return lift(c, "user", key, limits.liftUser(key));
   });
 }

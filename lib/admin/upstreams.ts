@@ -11,6 +11,7 @@
 import type { Context, Hono } from "hono";
 import { RouteError, type UpstreamRouter, type UpstreamStatus } from "../upstream/mod.ts";
 import { askWorkers, type WorkerLink } from "./fleet.ts";
+import { pathParam } from "./path_param.ts";
 
 /** What the routes need. */
 export interface UpstreamAdminDeps {
@@ -21,16 +22,6 @@ export interface UpstreamAdminDeps {
 
 const STATES = ["up", "drain", "down"] as const;
 type State = typeof STATES[number];
-
-/** A path parameter as given, percent-decoded once more if still encoded (`%3A` for `:`). */
-function param(c: Context, name: string): string {
-  const raw = c.req.param(name) ?? "";
-  try {
-    return raw.includes("%") ? decodeURIComponent(raw) : raw;
-  } catch {
-    return raw;
-  }
-}
 
 /** The request's fields: the JSON body (when any), then the query string. */
 async function fields(c: Context): Promise<Record<string, unknown>> {
@@ -114,8 +105,8 @@ export function addUpstreamRoutes(app: Hono, deps: UpstreamAdminDeps): void {
 
   app.post("/upstreams/:name/servers/:address", async (c) => {
     try {
-      const name = param(c, "name");
-      const address = param(c, "address");
+      const name = pathParam(c, "name");
+      const address = pathParam(c, "address");
       const f = await fields(c);
       const change: { state?: State; weight?: number } = {};
       if (f.state !== undefined) {
@@ -147,8 +138,8 @@ export function addUpstreamRoutes(app: Hono, deps: UpstreamAdminDeps): void {
 
   app.post("/upstreams/:name/servers/:address/flush", async (c) => {
     try {
-      const name = param(c, "name");
-      const address = param(c, "address");
+      const name = pathParam(c, "name");
+      const address = pathParam(c, "address");
       const r = await router().flush(name, address);
       const links = deps.workers();
       const unreachable: number[] = [];
@@ -170,9 +161,9 @@ export function addUpstreamRoutes(app: Hono, deps: UpstreamAdminDeps): void {
 
   app.get("/routes/:user", async (c) => {
     try {
-      const routes = await router().route(param(c, "user"), c.req.query("upstream"));
+      const routes = await router().route(pathParam(c, "user"), c.req.query("upstream"));
       // The first upstream's route at the top level, every upstream's in `routes`.
-      return c.json({ user: param(c, "user"), ...(routes[0] ?? {}), routes });
+      return c.json({ user: pathParam(c, "user"), ...(routes[0] ?? {}), routes });
     } catch (err) {
       return fail(c, err);
     }
@@ -180,7 +171,7 @@ export function addUpstreamRoutes(app: Hono, deps: UpstreamAdminDeps): void {
 
   const pin = async (c: Context) => {
     try {
-      const user = param(c, "user");
+      const user = pathParam(c, "user");
       const f = await fields(c);
       if (typeof f.server !== "string" || f.server === "") {
         throw new RouteError(400, 'give "server": "host:port"');
@@ -210,7 +201,7 @@ export function addUpstreamRoutes(app: Hono, deps: UpstreamAdminDeps): void {
 
   app.delete("/routes/:user", async (c) => {
     try {
-      const user = param(c, "user");
+      const user = pathParam(c, "user");
       const only = c.req.query("upstream");
       const removed = await router().unpin(user, only);
       const query = only ? `?upstream=${encodeURIComponent(only)}` : "";
